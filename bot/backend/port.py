@@ -160,8 +160,8 @@ class LoginRequest:
     """The body of `POST /v1/agents/login`, in Python names."""
 
     role: Role
-    call_preference: CallPreference
-    dial_number: str  # E.164 number, extension, or "" for Desktop
+    call_preference: CallPreference | None  # None: a digital-only user, who has no telephony (S2)
+    dial_number: str  # E.164 number, extension, or "" for Desktop and digital-only
     team_id: str | None
 
     @property
@@ -170,11 +170,12 @@ class LoginRequest:
 
     @property
     def device_type(self) -> str:
-        return self.call_preference.device_type
+        # A digital-only station has no phone: the desktop signs it in as a browser device.
+        return (self.call_preference or CallPreference.DESKTOP).device_type
 
     def api_body(self, agent_id: str) -> dict[str, object]:
         """The JSON body exactly as the API defines it."""
-        browser = self.call_preference is CallPreference.DESKTOP
+        browser = self.call_preference in (CallPreference.DESKTOP, None)
         device_id = f"webrtc-{agent_id}" if browser else self.dial_number
         return {
             "dialNumber": device_id if browser else self.dial_number,
@@ -193,7 +194,7 @@ class StationSession:
     agent_id: str
     session_id: str
     role: Role
-    call_preference: CallPreference
+    call_preference: CallPreference | None  # None for a digital-only station
     dial_number: str
     team_id: str | None
     state: Availability = Availability.IDLE

@@ -1,0 +1,153 @@
+"""The tables, as SQLModel classes.
+
+These classes are private to `storage/`: the `Store` reads and writes them through their
+`__table__` with SQLAlchemy Core (cheaper per turn than an ORM session and its identity map), and
+hands the callers frozen records instead. They are also the `target_metadata` of the Alembic
+environment, so `alembic revision --autogenerate` diffs them against the migrations; the test suite
+checks that the migrated schema and these classes agree.
+
+Changing a table here is not enough: every schema change needs a migration in
+`storage/migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKeyConstraint, Index, Table, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from storage.records import utc
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that goes in and comes out as an aware UTC datetime on every backend.
+
+    PostgreSQL has `timestamptz`; SQLite has no time zones at all, so there it is stored as naive
+    UTC text (`YYYY-MM-DD HH:MM:SS.ffffff`, which also sorts and compares correctly) and tagged UTC
+    again on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _timestamp(*, nullable: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class PreferencesRow(SQLModel, table=True):
+    """Saved preferences, one row per user email."""
+
+    __tablename__ = "preferences"
+
+    email: str = Field(primary_key=True)
+    role: str | None = None
+    call_preference: str | None = None
+    extension: str | None = None
+    dial_number: str | None = None
+    country_code: str | None = None
+    team_id: str | None = None
+    auto_login: bool = False
+    language: str | None = None
+    e911_acknowledged: bool = False
+    updated_at: datetime = _timestamp()
+
+
+class ConversationRow(SQLModel, table=True):
+    """A conversation's flow state, keyed by (channel, workspace, user), never by channel alone.
+
+    `version` is the optimistic-concurrency counter: every commit is an
+    `UPDATE ... WHERE version = <the version the turn loaded>`.
+    """
+
+    __tablename__ = "conversations"
+
+    channel: str = Field(primary_key=True)
+    workspace: str = Field(primary_key=True)
+    user_id: str = Field(primary_key=True)  # "user" is a reserved word in PostgreSQL
+    state: str = Field(sa_column=Column(Text, nullable=False))  # JSON text of the flow state
+    step: str | None = None
+    language: str | None = None
+    version: int
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class SignInAttemptRow(SQLModel, table=True):
+    """Every station sign-in attempt, append-only."""
+
+    __tablename__ = "signin_attempts"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('success', 'failure')", name="ck_signin_attempts_outcome"),
+        Index("ix_signin_attempts_email_started_at", "email", "started_at"),
+        Index("ix_signin_attempts_started_at", "started_at"),
+        Index("ix_signin_attempts_tracking_id", "tracking_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str
+    channel: str
+    started_at: datetime = _timestamp()
+    finished_at: datetime = _timestamp()
+    outcome: str
+    reason: str | None = None
+    tracking_id: str | None = None
+    role: str | None = None
+    call_preference: str | None = None
+    dial_number: str | None = None
+    team_id: str | None = None
+    automatic: bool = False
+    duration_ms: int = 0
+
+
+class ActiveSessionRow(SQLModel, table=True):
+    """The station session each user holds, and the conversation that holds it.
+
+    The foreign key keeps the row from pointing at a conversation that does not exist.
+    """
+
+    __tablename__ = "active_sessions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["channel", "workspace", "user_id"],
+            ["conversations.channel", "conversations.workspace", "conversations.user_id"],
+            name="fk_active_sessions_conversation",
+            ondelete="CASCADE",
+        ),
+        Index("ix_active_sessions_conversation", "channel", "workspace", "user_id"),
+    )
+
+    email: str = Field(primary_key=True)
+    channel: str
+    workspace: str
+    user_id: str
+    agent_session_id: str
+    started_at: datetime = _timestamp()
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core `Table` behind a model (typed, for the `Store`'s Core statements)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+preferences = table(PreferencesRow)
+conversations = table(ConversationRow)
+signin_attempts = table(SignInAttemptRow)
+active_sessions = table(ActiveSessionRow)
+
+metadata = SQLModel.metadata
