@@ -145,7 +145,7 @@ class DialPlanConfig(_Model):
         try:
             re.compile(self.regular_expression)
         except re.error as error:
-            raise ValueError(f"regularExpression {self.regular_expression!r} does not compile: {error}") from None
+            raise ValueError(f"regularExpression {self.regular_expression!r} is not valid: {error}") from None
         return self
 
     def to_port(self) -> DialPlan:
@@ -177,12 +177,12 @@ class AgentProfile(_Model):
         if len(set(self.login_voice_options)) != len(self.login_voice_options):
             raise ValueError("loginVoiceOptions lists an option twice")
         if self.agent_dn_validation is DNValidation.SPECIFIC and not self.agent_dn_validation_criterions:
-            raise ValueError("agentDNValidation SPECIFIC needs at least one agentDNValidationCriterions entry")
+            raise ValueError("agentDNValidation SPECIFIC needs agentDNValidationCriterions entries")
         for expression in self.agent_dn_validation_criterions:
             try:
                 re.compile(expression)
             except re.error as error:
-                raise ValueError(f"agentDNValidationCriterions {expression!r} does not compile: {error}") from None
+                raise ValueError(f"agentDNValidationCriterions {expression!r}: {error}") from None
         return self
 
     @property
@@ -302,11 +302,12 @@ class Tenant(_Model):
             yield from self._user_problems(f"users[{index}] ({user.email})", user)
         user_teams = {user.ci_user_id: set(user.team_ids) for user in self.users}
         for index, team in enumerate(self.teams):
+            where = f"teams[{index}] ({team.name})"
             for user_id in team.user_ids:
                 if user_id not in user_teams:
-                    yield f"teams[{index}] ({team.name}).userIds: unknown user {user_id!r}"
+                    yield f"{where}.userIds: unknown user {user_id!r}"
                 elif team.id not in user_teams[user_id]:
-                    yield f"teams[{index}] ({team.name}).userIds: {user_id!r} does not list this team in teamIds"
+                    yield f"{where}.userIds: {user_id!r} does not list this team in its teamIds"
 
     def _profile_problems(self) -> Iterator[str]:
         idle_ids = {c.id for c in self.auxiliary_codes if c.work_type_code is WorkTypeCode.IDLE_CODE}
@@ -344,9 +345,10 @@ class Tenant(_Model):
     ) -> Iterator[str]:
         if session.role not in user.simulator.allowed_roles.sign_in_roles:
             yield f"{where}.role: {session.role.value!r} is not allowed for this user"
-        if profile is not None and session.device_type not in profile.login_voice_options:
-            if profile.login_voice_options or session.device_type is not LoginVoiceOption.BROWSER:
-                yield f"{where}.deviceType: {session.device_type.value!r} is not in the profile's loginVoiceOptions"
+        options = profile.login_voice_options if profile is not None else tuple(LoginVoiceOption)
+        digital_only = not options and session.device_type is LoginVoiceOption.BROWSER
+        if session.device_type not in options and not digital_only:
+            yield f"{where}.deviceType: {session.device_type.value!r} is not in the loginVoiceOptions"
         if session.device_type is not LoginVoiceOption.BROWSER and not session.dial_number:
             yield f"{where}.dialNumber: required for deviceType {session.device_type.value}"
         if session.team_id is not None and session.team_id not in user.team_ids:

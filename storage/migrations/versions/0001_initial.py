@@ -90,9 +90,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("email"),
     )
-    op.create_index(
-        "ix_active_sessions_conversation", "active_sessions", ["channel", "workspace", "user_id"]
-    )
+    op.create_index("ix_active_sessions_conversation", "active_sessions", ["channel", "workspace", "user_id"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,443 @@
+"""`Store`: every read and write the bot makes, each in one short transaction.
+
+The unit of writing is the *turn*: whatever one user message changed (the flow state, preferences,
+sign-in attempts, the active station session) is committed by a single `commit_turn`, in a single
+transaction, guarded by the conversation's version. Either all of it lands or none of it does, and
+two processes handling two messages of the same conversation cannot both win: the second one gets
+`VersionConflict` and replays its turn on top of the first one's state.
+
+Statements are SQLAlchemy Core on the models' tables (no ORM session, no reflection), compiled
+once and cached by SQLAlchemy, on one engine reused for the life of the process: a turn on SQLite
+costs a fraction of a millisecond.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from sqlalchemy import Table, and_, delete, insert, select, update
+from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.dml import Insert
+
+from storage.engine import make_engine, writer
+from storage.migrate import upgrade_to_head
+from storage.models import active_sessions, conversations, preferences, signin_attempts
+from storage.records import (
+    KEEP,
+    ActiveSessionRecord,
+    AttemptRecord,
+    ConversationKey,
+    Keep,
+    PreferencesRecord,
+    StorageError,
+    StoredConversation,
+    VersionConflict,
+    utc,
+)
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _UpsertInsert(Protocol):
+    """What the SQLite and PostgreSQL `insert()` constructs have in common (ON CONFLICT)."""
+
+    def values(self, *args: Any, **kwargs: Any) -> _UpsertInsert: ...
+
+    def on_conflict_do_update(self, *, index_elements: Sequence[Any], set_: Mapping[str, Any]) -> Insert: ...
+
+    def on_conflict_do_nothing(self, *, index_elements: Sequence[Any]) -> Insert: ...
+
+
+def _upsert_factory(dialect_name: str) -> Callable[[Table], _UpsertInsert]:
+    """The dialect's INSERT that supports ON CONFLICT; only SQLite and PostgreSQL are supported."""
+    if dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    raise StorageError(f"unsupported database backend {dialect_name!r}: use SQLite or PostgreSQL")
+
+
+def _dump_state(state: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(state, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise StorageError("the conversation state cannot be stored: it is not plain JSON") from exc
+
+
+def _key_matches(key: ConversationKey, table: Table) -> ColumnElement[bool]:
+    return and_(
+        table.c.channel == key.channel,
+        table.c.workspace == key.workspace,
+        table.c.user_id == key.user,
+    )
+
+
+def _preferences_values(record: PreferencesRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "email": record.email,
+        "role": record.role,
+        "call_preference": record.call_preference,
+        "extension": record.extension,
+        "dial_number": record.dial_number,
+        "country_code": record.country_code,
+        "team_id": record.team_id,
+        "auto_login": record.auto_login,
+        "language": record.language,
+        "e911_acknowledged": record.e911_acknowledged,
+        "updated_at": now,
+    }
+
+
+def _attempt_values(record: AttemptRecord) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "email": record.email,
+        "channel": record.channel,
+        "started_at": utc(record.started_at),
+        "finished_at": utc(record.finished_at),
+        "outcome": record.outcome,
+        "reason": record.reason,
+        "tracking_id": record.tracking_id,
+        "role": record.role,
+        "call_preference": record.call_preference,
+        "dial_number": record.dial_number,
+        "team_id": record.team_id,
+        "automatic": record.automatic,
+        "duration_ms": record.duration_ms,
+    }
+    if record.id is not None:
+        values["id"] = record.id
+    return values
+
+
+def _to_preferences(row: RowMapping) -> PreferencesRecord:
+    return PreferencesRecord(
+        email=row["email"],
+        role=row["role"],
+        call_preference=row["call_preference"],
+        extension=row["extension"],
+        dial_number=row["dial_number"],
+        country_code=row["country_code"],
+        team_id=row["team_id"],
+        auto_login=bool(row["auto_login"]),
+        language=row["language"],
+        e911_acknowledged=bool(row["e911_acknowledged"]),
+        updated_at=row["updated_at"],
+    )
+
+
+def _to_attempt(row: RowMapping) -> AttemptRecord:
+    return AttemptRecord(
+        id=row["id"],
+        email=row["email"],
+        channel=row["channel"],
+        outcome=row["outcome"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        reason=row["reason"],
+        tracking_id=row["tracking_id"],
+        role=row["role"],
+        call_preference=row["call_preference"],
+        dial_number=row["dial_number"],
+        team_id=row["team_id"],
+        automatic=bool(row["automatic"]),
+        duration_ms=row["duration_ms"],
+    )
+
+
+def _to_session(row: RowMapping) -> ActiveSessionRecord:
+    return ActiveSessionRecord(
+        email=row["email"],
+        key=ConversationKey(row["channel"], row["workspace"], row["user_id"]),
+        agent_session_id=row["agent_session_id"],
+        started_at=row["started_at"],
+    )
+
+
+class Store:
+    """The database, as the rest of loginbot sees it. Thread-safe; one per process is enough.
+
+    Every method either succeeds, raises `VersionConflict` (only `commit_turn`), raises `StorageError`
+    for any database failure (cause chained, transaction rolled back), or raises `ValueError` for a
+    programming error such as a naive datetime.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        """Wrap an engine whose schema is already at head; `from_url` is the usual way in.
+
+        `clock` supplies the timestamps the store stamps (`updated_at`, `created_at`); tests pass a
+        fixed one.
+        """
+        self._engine = engine
+        self._writer = writer(engine)
+        self._clock: Clock = clock or _utcnow
+        self._upsert = _upsert_factory(engine.dialect.name)
+
+    @classmethod
+    def from_url(cls, url: str, *, clock: Clock | None = None) -> Store:
+        """Connect to `url` (e.g. `sqlite:///loginbot.db`, `postgresql+psycopg://...`) and migrate.
+
+        Migrations run here, once per process, never per call.
+        """
+        try:
+            engine = make_engine(url)
+        except ImportError as exc:
+            raise StorageError(
+                "the database driver is not installed (for PostgreSQL: pip install 'psycopg[binary]')"
+            ) from exc
+        except (SQLAlchemyError, OSError, ValueError) as exc:
+            raise StorageError("the database URL is not usable") from exc
+        try:
+            upgrade_to_head(engine)
+            return cls(engine, clock=clock)
+        except Exception as exc:
+            engine.dispose()
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError("could not open and migrate the database") from exc
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return utc(self._clock())
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise StorageError(f"could not {what}") from exc
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[Connection]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        try:
+            with self._writer.begin() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise StorageError(f"could not {what}") from exc
+
+    def _upsert_preferences(self, connection: Connection, record: PreferencesRecord, now: datetime) -> None:
+        values = _preferences_values(record, now)
+        statement = (
+            self._upsert(preferences)
+            .values(values)
+            .on_conflict_do_update(
+                index_elements=[preferences.c.email],
+                set_={name: value for name, value in values.items() if name != "email"},
+            )
+        )
+        connection.execute(statement)
+
+    # -- conversations and turns ----------------------------------------------------------------
+
+    def load_conversation(self, key: ConversationKey) -> StoredConversation | None:
+        """The conversation as last committed, or `None` if this user never talked here."""
+        key = ConversationKey(*key)
+        with self._reading("load the conversation") as connection:
+            row = (
+                connection.execute(select(conversations).where(_key_matches(key, conversations)))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        try:
+            state = json.loads(row["state"])
+        except ValueError as exc:
+            raise StorageError("the stored conversation state is not valid JSON") from exc
+        return StoredConversation(
+            key=key,
+            state=state,
+            step=row["step"],
+            language=row["language"],
+            version=row["version"],
+            updated_at=row["updated_at"],
+        )
+
+    def commit_turn(
+        self,
+        *,
+        key: ConversationKey,
+        state: Mapping[str, Any],
+        step: str | None,
+        language: str | None,
+        expected_version: int | None,
+        preferences: PreferencesRecord | None = None,
+        attempts: Sequence[AttemptRecord] = (),
+        session: ActiveSessionRecord | Keep | None = KEEP,
+        session_email: str | None = None,
+    ) -> int:
+        """Write everything one turn changed, atomically, and return the conversation's new version.
+
+        * conversation: inserted (version 1) when `expected_version` is None, else updated only if
+          it is still at `expected_version`; otherwise `VersionConflict` and nothing is written.
+        * `preferences`: upserted (by email) when given.
+        * `attempts`: appended.
+        * `session`: `KEEP` leaves the active-session rows alone; an `ActiveSessionRecord` upserts
+          the row for its email; `None` deletes the row for `session_email` (whichever
+          conversation holds it, e.g. signing out from another channel), or, without
+          `session_email`, every row held by this conversation `key`.
+        """
+        key = ConversationKey(*key)
+        state_json = _dump_state(state)
+        attempt_rows = [_attempt_values(attempt) for attempt in attempts]
+        if isinstance(session, ActiveSessionRecord):
+            if session_email is not None and session_email != session.email:
+                raise ValueError("session_email and session.email disagree")
+            session_values = {
+                "email": session.email,
+                "channel": session.key[0],
+                "workspace": session.key[1],
+                "user_id": session.key[2],
+                "agent_session_id": session.agent_session_id,
+                "started_at": utc(session.started_at),
+            }
+        now = self._now()
+
+        with self._writing("save the conversation") as connection:
+            if expected_version is None:
+                inserted = connection.execute(
+                    self._upsert(conversations)
+                    .values(
+                        channel=key.channel,
+                        workspace=key.workspace,
+                        user_id=key.user,
+                        state=state_json,
+                        step=step,
+                        language=language,
+                        version=1,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=list(conversations.primary_key.columns))
+                    # RETURNING, not rowcount: drivers need not report a row count for an INSERT.
+                    .returning(conversations.c.version)
+                )
+                if inserted.first() is None:
+                    raise VersionConflict(key, expected_version)  # rolls the transaction back
+                new_version = 1
+            else:
+                new_version = expected_version + 1
+                updated = connection.execute(
+                    update(conversations)
+                    .where(_key_matches(key, conversations), conversations.c.version == expected_version)
+                    .values(
+                        state=state_json, step=step, language=language, version=new_version, updated_at=now
+                    )
+                )
+                if updated.rowcount != 1:
+                    raise VersionConflict(key, expected_version)
+
+            if preferences is not None:
+                self._upsert_preferences(connection, preferences, now)
+            if attempt_rows:
+                connection.execute(insert(signin_attempts), attempt_rows)
+            if isinstance(session, ActiveSessionRecord):
+                connection.execute(
+                    self._upsert(active_sessions)
+                    .values(session_values)
+                    .on_conflict_do_update(
+                        index_elements=[active_sessions.c.email],
+                        set_={name: value for name, value in session_values.items() if name != "email"},
+                    )
+                )
+            elif session is None:
+                where = (
+                    active_sessions.c.email == session_email
+                    if session_email is not None
+                    else _key_matches(key, active_sessions)
+                )
+                connection.execute(delete(active_sessions).where(where))
+        return new_version
+
+    # -- preferences ----------------------------------------------------------------------------
+
+    def load_preferences(self, email: str) -> PreferencesRecord | None:
+        with self._reading("load preferences") as connection:
+            statement = select(preferences).where(preferences.c.email == email)
+            row = connection.execute(statement).mappings().first()
+        return None if row is None else _to_preferences(row)
+
+    def save_preferences(self, record: PreferencesRecord) -> None:
+        """Upsert preferences outside a turn (admin tools, imports); stamps `updated_at`."""
+        now = self._now()
+        with self._writing("save preferences") as connection:
+            self._upsert_preferences(connection, record, now)
+
+    # -- sign-in attempts -----------------------------------------------------------------------
+
+    def recent_attempts(self, email: str, *, limit: int = 10) -> list[AttemptRecord]:
+        """The user's latest attempts, newest first."""
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        statement = (
+            select(signin_attempts)
+            .where(signin_attempts.c.email == email)
+            .order_by(signin_attempts.c.started_at.desc(), signin_attempts.c.id.desc())
+            .limit(limit)
+        )
+        with self._reading("load sign-in attempts") as connection:
+            return [_to_attempt(row) for row in connection.execute(statement).mappings()]
+
+    def attempts_since(self, since: datetime) -> list[AttemptRecord]:
+        """Every attempt started at or after `since`, oldest first (reports, metrics)."""
+        statement = (
+            select(signin_attempts)
+            .where(signin_attempts.c.started_at >= utc(since))
+            .order_by(signin_attempts.c.started_at, signin_attempts.c.id)
+        )
+        with self._reading("load sign-in attempts") as connection:
+            return [_to_attempt(row) for row in connection.execute(statement).mappings()]
+
+    def attempt_by_tracking_id(self, tracking_id: str) -> AttemptRecord | None:
+        """The attempt a contact-center tracking id belongs to (the newest, should it repeat)."""
+        statement = (
+            select(signin_attempts)
+            .where(signin_attempts.c.tracking_id == tracking_id)
+            .order_by(signin_attempts.c.started_at.desc(), signin_attempts.c.id.desc())
+            .limit(1)
+        )
+        with self._reading("load the sign-in attempt") as connection:
+            row = connection.execute(statement).mappings().first()
+        return None if row is None else _to_attempt(row)
+
+    # -- active sessions ------------------------------------------------------------------------
+
+    def active_session(self, email: str) -> ActiveSessionRecord | None:
+        with self._reading("load the active session") as connection:
+            row = (
+                connection.execute(select(active_sessions).where(active_sessions.c.email == email))
+                .mappings()
+                .first()
+            )
+        return None if row is None else _to_session(row)
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every pooled connection (on SQLite this also checkpoints the WAL when last out)."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

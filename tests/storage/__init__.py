@@ -1,0 +1,1 @@
+"""Contract and backend tests for `storage/`."""
