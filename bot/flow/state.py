@@ -111,6 +111,7 @@ class FlowState(BaseModel):
     automatic: bool = False  # the attempt under way is an auto-login (S6, S7)
     take_over: bool = False  # the user said "continue here" (S12)
     in_flight: str | None = None  # a backend call was started and its outcome is not recorded yet (X2)
+    in_flight_since: datetime | None = None
     pending_message: str | None = None  # the message that started the dialog, replayed after a question
     updated_at: datetime = Field(default_factory=_now)
 

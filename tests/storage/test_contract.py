@@ -235,7 +235,7 @@ def test_state_that_is_not_json_is_refused_before_writing(store: Store) -> None:
 
 
 def test_unicode_and_a_100_kb_state_survive(store: Store) -> None:
-    text = "Olá ¿qué tal? Grüße — 你好 — مرحبا — 🙂👩🏽‍💻 — \x00\u2028 — \"quotes\" \\ back"
+    text = 'Olá ¿qué tal? Grüße — 你好 — مرحبا — 🙂👩🏽‍💻 — \x00\u2028 — "quotes" \\ back'
     state = {
         "text": text,
         "emoji_key_🙂": ["ß", "İ", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"],
@@ -529,7 +529,9 @@ def test_two_stores_see_each_others_commits_and_conflict(backend: Backend) -> No
     assert seen is not None and seen.state == {"by": "first"} and seen.version == 1
 
     # Both load version 1; the first to commit wins, the other must conflict.
-    assert second.commit_turn(key=KEY, state={"by": "second"}, step=None, language=None, expected_version=1) == 2
+    assert (
+        second.commit_turn(key=KEY, state={"by": "second"}, step=None, language=None, expected_version=1) == 2
+    )
     with pytest.raises(VersionConflict):
         first.commit_turn(key=KEY, state={"by": "first again"}, step=None, language=None, expected_version=1)
     with pytest.raises(VersionConflict):

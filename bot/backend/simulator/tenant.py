@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Annotated, Any, Self
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from bot.backend.port import (
     Availability,
@@ -61,7 +69,21 @@ def _as_text(value: object) -> object:
     return value
 
 
+def _e164(number: str) -> str:
+    if not _E164.fullmatch(number):
+        raise ValueError(f"{number!r} is not an E.164 number (+ and 7 to 15 digits)")
+    return number
+
+
+def _extension(extension: str) -> str:
+    if not _EXTENSION.fullmatch(extension):
+        raise ValueError(f"{extension!r} is not 2 to 15 digits")
+    return extension
+
+
 Text = Annotated[str, BeforeValidator(_as_text)]
+E164Number = Annotated[str, BeforeValidator(_as_text), AfterValidator(_e164)]
+Extension = Annotated[str, BeforeValidator(_as_text), AfterValidator(_extension)]
 
 
 class _Model(BaseModel):
@@ -224,23 +246,13 @@ class SimulatorUserFields(_Model):
 
     allowed_roles: AllowedRoles = Field(alias="allowedRoles")
     display_name: str | None = Field(default=None, alias="displayName")
-    extensions: tuple[Text, ...] = ()
-    dial_numbers: tuple[Text, ...] = Field(default=(), alias="dialNumbers")
+    extensions: tuple[Extension, ...] = ()
+    dial_numbers: tuple[E164Number, ...] = Field(default=(), alias="dialNumbers")
     language: str | None = None
     default_region: str = Field(default="US", alias="defaultRegion", pattern=r"^[A-Z]{2}$")
     admin: bool = False
     skills: tuple[str, ...] = ()
     session: InitialSession | None = None
-
-    @model_validator(mode="after")
-    def _numbers_well_formed(self) -> Self:
-        for extension in self.extensions:
-            if not _EXTENSION.fullmatch(extension):
-                raise ValueError(f"extensions: {extension!r} is not 2 to 15 digits")
-        for number in self.dial_numbers:
-            if not _E164.fullmatch(number):
-                raise ValueError(f"dialNumbers: {number!r} is not an E.164 number (+ and 7 to 15 digits)")
-        return self
 
 
 class UserConfig(_Model):
@@ -254,7 +266,9 @@ class UserConfig(_Model):
     agent_profile_id: str = Field(alias="agentProfileId")
     site_id: str = Field(default="", alias="siteId")
     team_ids: tuple[str, ...] = Field(default=(), alias="teamIds")
-    deafult_dialled_number: Text | None = Field(default=None, alias="deafultDialledNumber", max_length=43)
+    deafult_dialled_number: Text | None = Field(
+        default=None, alias="deafultDialledNumber", max_length=_MAX_DIAL_NUMBER
+    )
     simulator: SimulatorUserFields
 
     @property

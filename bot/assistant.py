@@ -1,0 +1,361 @@
+"""The turn runner: the one place where the flow, storage and the contact center meet.
+
+Every turn reads the conversation from the store (never from a process cache), runs the engine,
+performs the effects it asks for, and saves the result with an optimistic version check. A turn
+that calls the contact center first records its intent (`in_flight`) in a commit of its own: a
+duplicate delivery or a second process then loses the version race instead of signing the user in
+twice, and after a crash the next turn checks the session instead of re-sending (X2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.backend.port import (
+    Availability,
+    ContactCenter,
+    ContactCenterError,
+    FailureReason,
+    UnknownUser,
+    UserProfile,
+)
+from bot.flow.catalog import Catalog
+from bot.flow.effects import (
+    SIDE_EFFECTS,
+    ActionFailed,
+    ActionSucceeded,
+    CheckSession,
+    Effect,
+    Event,
+    PreferencesNotSaved,
+    SavePreferences,
+    SessionChecked,
+    SetAvailability,
+    SignOut,
+    SubmitLogin,
+    TakeOver,
+)
+from bot.flow.engine import FlowEngine, TurnContext, TurnResult, UserMessage
+from bot.flow.numbers import mask
+from bot.flow.replies import Reply, ReplyKind
+from bot.flow.state import FlowState, SavedPreferences
+from storage import (
+    KEEP,
+    ActiveSessionRecord,
+    AttemptRecord,
+    ConversationKey,
+    Keep,
+    PreferencesRecord,
+    StorageError,
+    Store,
+    VersionConflict,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_CONFLICT_RETRIES = 3
+MAX_EVENTS_PER_TURN = 8  # effects that lead to effects: a guard against a loop, never reached in practice
+
+Step = Callable[[FlowState, TurnContext], TurnResult]
+
+
+@dataclass(frozen=True)
+class _Locale:
+    locale: str | None  # the platform's locale
+    language: str | None  # a language the user chose outside the chat
+
+
+@dataclass
+class _Pending:
+    """What a turn will write in its final commit, besides the conversation itself."""
+
+    preferences: SavedPreferences | None = None
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    session: ActiveSessionRecord | None | Keep = KEEP
+
+
+class Assistant:
+    def __init__(self, *, engine: FlowEngine, store: Store, backend: ContactCenter) -> None:
+        self.engine = engine
+        self.store = store
+        self.backend = backend
+        self._locks: dict[ConversationKey, asyncio.Lock] = {}
+
+    async def open(
+        self, key: ConversationKey, *, locale: str | None = None, language: str | None = None
+    ) -> list[Reply]:
+        """The greeting, or where a conversation left midway stands (even after a restart)."""
+        return await self._guarded(
+            key, lambda state, context: self.engine.open(state, context), _Locale(locale, language)
+        )
+
+    async def handle(
+        self, key: ConversationKey, message: UserMessage, *, locale: str | None = None, language: str | None = None
+    ) -> list[Reply]:
+        return await self._guarded(
+            key, lambda state, context: self.engine.turn(state, message, context), _Locale(locale, language)
+        )
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+        self.store.close()
+
+    # --- one turn ----------------------------------------------------------------------------------
+
+    async def _guarded(self, key: ConversationKey, step: Step, locale: _Locale) -> list[Reply]:
+        """Serialize a user's turns in this process, retry version conflicts, and never let an
+        exception reach the user (X1): it becomes a plain apology and a log line."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            for _ in range(MAX_CONFLICT_RETRIES):
+                try:
+                    return await self._turn(key, step, locale)
+                except VersionConflict:
+                    log.info("conversation changed concurrently; running the turn again")
+                except StorageError:
+                    log.exception("storage failed during a turn")
+                    return [self._apology("error.storage", None)]
+                except Exception:
+                    log.exception("unexpected error during a turn")
+                    return [self._apology("error.internal", None)]
+            return [self._apology("error.conflict", None)]
+
+    def _apology(self, key: str, language: str | None) -> Reply:
+        return Reply(key=key, text=self.engine.catalog.text(language, key), kind=ReplyKind.ERROR)
+
+    async def _turn(self, key: ConversationKey, step: Step, locale: _Locale) -> list[Reply]:
+        stored = self.store.load_conversation(key)
+        state = self._state_of(stored.state if stored else None, key)
+        version = stored.version if stored else None
+        context = await self._context(key.user, locale)
+        result = step(state, context)
+        replies = list(result.replies)
+        state = result.state
+        pending = _Pending()
+        queue: list[Effect] = list(result.effects)
+        handled = 0
+        while queue and handled < MAX_EVENTS_PER_TURN:
+            effect = queue.pop(0)
+            handled += 1
+            if isinstance(effect, SavePreferences):
+                pending.preferences = effect.preferences
+                continue
+            if isinstance(effect, SIDE_EFFECTS):
+                version, saved = self._claim(key, state, version, pending)
+                if not saved:
+                    outcome = self.engine.on_event(state, PreferencesNotSaved(), context)
+                    replies.extend(outcome.replies)
+            event = await self._perform(effect, key, context, pending)
+            outcome = self.engine.on_event(state, event, context)
+            state = outcome.state
+            replies.extend(outcome.replies)
+            queue.extend(outcome.effects)
+        if handled and any(isinstance(e, SIDE_EFFECTS) for e in result.effects):
+            self._commit_outcome(key, state, version, pending)
+        else:
+            self._commit(key, state, version, pending)
+        return replies
+
+    def _state_of(self, saved: dict[str, Any] | None, key: ConversationKey) -> FlowState:
+        if saved is None:
+            return FlowState(email=key.user)
+        try:
+            return FlowState.model_validate(saved)
+        except ValidationError:
+            # A state this version cannot read (an older release, a hand edit): start afresh rather
+            # than fail every turn; saved preferences are separate and stay intact.
+            log.warning("unreadable conversation state; starting a new conversation")
+            return FlowState(email=key.user)
+
+    async def _context(self, email: str, locale: _Locale) -> TurnContext:
+        profile: UserProfile | None = None
+        error: FailureReason | None = None
+        try:
+            profile = await self.backend.get_profile(email)
+        except UnknownUser:
+            error = FailureReason.USER_NOT_FOUND
+        except ContactCenterError as failure:
+            error = failure.reason
+        except Exception:
+            log.exception("profile read failed")
+            error = FailureReason.UNKNOWN
+        record = self.store.load_preferences(email)
+        return TurnContext(
+            profile=profile,
+            preferences=_preferences_of(record),
+            profile_error=error,
+            locale=locale.locale,
+            language=locale.language,
+        )
+
+    # --- commits -----------------------------------------------------------------------------------
+
+    def _claim(
+        self, key: ConversationKey, state: FlowState, version: int | None, pending: _Pending
+    ) -> tuple[int, bool]:
+        """Record the intent before calling the contact center (with the preferences, which are saved
+        whether or not the sign-in then works, S6). Returns the new version and whether the
+        preferences were saved: if they cannot be, the sign-in goes on and the user is told (S11)."""
+        try:
+            new_version = self._commit(key, state, version, pending)
+            return new_version, True
+        except StorageError:
+            if pending.preferences is None:
+                raise
+            log.exception("saving preferences failed; going on without them")
+            pending.preferences = None
+            return self._commit(key, state, version, pending), False
+
+    def _commit_outcome(self, key: ConversationKey, state: FlowState, version: int | None, pending: _Pending) -> None:
+        """The outcome of a contact-center call is recorded whatever happened meanwhile: this turn
+        owns the call it claimed, and a turn that ran in between could only say "still working"."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            try:
+                self._commit(key, state, version, pending)
+                return
+            except VersionConflict:
+                latest = self.store.load_conversation(key)
+                version = latest.version if latest else None
+        raise StorageError("could not record the outcome of a contact-center call")
+
+    def _commit(self, key: ConversationKey, state: FlowState, version: int | None, pending: _Pending) -> int:
+        new_version = self.store.commit_turn(
+            key=key,
+            state=state.model_dump(mode="json"),
+            step=state.step.value if state.step else None,
+            language=state.language,
+            expected_version=version,
+            preferences=_record_of(key.user, pending.preferences) if pending.preferences else None,
+            attempts=pending.attempts,
+            session=pending.session,
+        )
+        pending.preferences = None
+        pending.attempts = []
+        pending.session = KEEP
+        return new_version
+
+    # --- effects -----------------------------------------------------------------------------------
+
+    async def _perform(self, effect: Effect, key: ConversationKey, context: TurnContext, pending: _Pending) -> Event:
+        profile = context.profile
+        if profile is None:
+            return ActionFailed(effect, context.profile_error or FailureReason.USER_NOT_FOUND)
+        try:
+            return await self._call(effect, key, profile, pending)
+        except ContactCenterError as failure:
+            log.info("%s failed: %s (tracking id %s)", type(effect).__name__, failure.reason, failure.tracking_id)
+            if isinstance(effect, SubmitLogin):
+                pending.attempts.append(self._attempt(key, effect, failure.reason.value, failure.tracking_id))
+            if failure.reason is FailureReason.NOT_LOGGED_IN and isinstance(effect, SignOut):
+                pending.session = None
+            return ActionFailed(effect, failure.reason, failure.tracking_id)
+        except Exception:
+            log.exception("%s raised", type(effect).__name__)
+            if isinstance(effect, SubmitLogin):
+                pending.attempts.append(self._attempt(key, effect, FailureReason.UNKNOWN.value, ""))
+            return ActionFailed(effect, FailureReason.UNKNOWN)
+
+    async def _call(self, effect: Effect, key: ConversationKey, profile: UserProfile, pending: _Pending) -> Event:
+        now = datetime.now(UTC)
+        if isinstance(effect, CheckSession):
+            session = await self.backend.get_session(profile)
+            holder = self.store.active_session(profile.email) if session else None
+            return SessionChecked(session, held_here=holder is not None and tuple(holder.key) == tuple(key))
+        if isinstance(effect, SubmitLogin):
+            started = now
+            log.info("station login for %s on %s", profile.user_id, mask(effect.request.dial_number))
+            outcome = await self.backend.station_login(profile, effect.request, take_over=effect.take_over)
+            pending.attempts.append(self._attempt(key, effect, None, outcome.tracking_id, started))
+            if outcome.session is not None:
+                pending.session = ActiveSessionRecord(profile.email, key, outcome.session.session_id, now)
+            return ActionSucceeded(effect, outcome.tracking_id, outcome.session)
+        if isinstance(effect, TakeOver):
+            outcome = await self.backend.take_over(profile)
+            if outcome.session is not None:
+                pending.session = ActiveSessionRecord(profile.email, key, outcome.session.session_id, now)
+            return ActionSucceeded(effect, outcome.tracking_id, outcome.session)
+        if isinstance(effect, SignOut):
+            session = await self.backend.get_session(profile)
+            if session is not None and not (session.in_interaction or session.in_wrap_up):
+                # The desktop asks agents to go Idle before signing out (S13).
+                await self.backend.set_state(profile, Availability.IDLE, _idle_code(profile))
+            outcome = await self.backend.logout(profile)
+            pending.session = None
+            return ActionSucceeded(effect, outcome.tracking_id, None)
+        if isinstance(effect, SetAvailability):
+            outcome = await self.backend.set_state(profile, effect.state, effect.idle_code_id)
+            return ActionSucceeded(effect, outcome.tracking_id, outcome.session)
+        raise TypeError(f"no handler for {effect!r}")
+
+    def _attempt(
+        self,
+        key: ConversationKey,
+        effect: SubmitLogin,
+        reason: str | None,
+        tracking_id: str,
+        started: datetime | None = None,
+    ) -> AttemptRecord:
+        finished = datetime.now(UTC)
+        started = started or finished
+        request = effect.request
+        return AttemptRecord(
+            email=key.user,
+            channel=key.channel,
+            outcome="failure" if reason else "success",
+            started_at=started,
+            finished_at=finished,
+            reason=reason,
+            tracking_id=tracking_id or None,
+            role=request.role.value,
+            call_preference=request.call_preference.value if request.call_preference else None,
+            dial_number=request.dial_number or None,
+            team_id=request.team_id,
+            automatic=effect.automatic,
+            duration_ms=int((finished - started).total_seconds() * 1000),
+        )
+
+
+def _idle_code(profile: UserProfile) -> str | None:
+    return profile.idle_codes[0].id if profile.idle_codes else None
+
+
+def _preferences_of(record: PreferencesRecord | None) -> SavedPreferences | None:
+    if record is None:
+        return None
+    try:
+        return SavedPreferences.model_validate(
+            {
+                "role": record.role,
+                "call_preference": record.call_preference,
+                "extension": record.extension,
+                "dial_number": record.dial_number,
+                "country_code": record.country_code,
+                "team_id": record.team_id,
+                "auto_login": record.auto_login,
+                "language": record.language,
+            }
+        )
+    except ValidationError:
+        log.warning("saved preferences hold values this version does not know; ignoring them")
+        return None
+
+
+def _record_of(email: str, preferences: SavedPreferences) -> PreferencesRecord:
+    return PreferencesRecord(
+        email=email,
+        role=preferences.role.value if preferences.role else None,
+        call_preference=preferences.call_preference.value if preferences.call_preference else None,
+        extension=preferences.extension,
+        dial_number=preferences.dial_number,
+        country_code=preferences.country_code,
+        team_id=preferences.team_id,
+        auto_login=preferences.auto_login,
+        language=preferences.language,
+    )

@@ -1,0 +1,41 @@
+"""Logging with the masking that X4 asks for: phone numbers keep their last two digits, and
+anything that looks like a token or secret is replaced before a record is written."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_PHONE = re.compile(r"(?<![\w-])(\+?\d[\d\s().-]{5,}\d)(?![\w-])")
+_SECRET = re.compile(
+    r"(?i)\b(bearer\s+[\w.~+/=-]+|xox[abprs]-[\w-]+|xapp-[\w-]+|(?:access|refresh)_token[\"'=:\s]+[\w.~+/=-]+)"
+)
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    text = match.group(1)
+    digits = [c for c in text if c.isdigit()]
+    if len(digits) < 7:
+        return text  # too short to be a phone number: ids, counts, timings
+    return ("+" if text.startswith("+") else "") + "*" * (len(digits) - 2) + "".join(digits[-2:])
+
+
+def redact(text: str) -> str:
+    return _PHONE.sub(_mask_phone, _SECRET.sub("[redacted]", text))
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg = redact(message)
+        record.args = None
+        return True
+
+
+def configure(level: str = "WARNING") -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

@@ -1,0 +1,43 @@
+"""Settings from the environment or a `.env` file, with the names DESIGN.md fixes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field("sqlite:///loginbot.db", validation_alias="LOGINBOT_DATABASE_URL")
+    backend: Literal["simulator", "wxcc"] = Field("simulator", validation_alias="LOGINBOT_BACKEND")
+    tenant_file: Path | None = Field(None, validation_alias="LOGINBOT_TENANT_FILE")
+    # The in-process simulator keeps its station sessions here, so they survive a restart as the
+    # conversations do; empty means in memory only.
+    simulator_state: str = Field("loginbot-simulator.json", validation_alias="LOGINBOT_SIMULATOR_STATE")
+    admins: str = Field("", validation_alias="LOGINBOT_ADMINS")
+    secret_key: SecretStr | None = Field(None, validation_alias="LOGINBOT_SECRET_KEY")
+    log_level: str = Field("WARNING", validation_alias="LOGINBOT_LOG_LEVEL")
+    nlu_threshold: float = Field(0.3, validation_alias="LOGINBOT_NLU_THRESHOLD")
+
+    wxcc_api_url: str = Field("https://api.wxcc-us1.cisco.com", validation_alias="WXCC_API_URL")
+    wxcc_org_id: str = Field("", validation_alias="WXCC_ORG_ID")
+    wxcc_client_id: str = Field("", validation_alias="WXCC_CLIENT_ID")
+    wxcc_client_secret: SecretStr | None = Field(None, validation_alias="WXCC_CLIENT_SECRET")
+    wxcc_oauth_url: str = Field("https://webexapis.com/v1", validation_alias="WXCC_OAUTH_URL")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    @property
+    def admin_emails(self) -> frozenset[str]:
+        return frozenset(e.strip().casefold() for e in self.admins.split(",") if e.strip())
+
+    @property
+    def simulator_state_path(self) -> Path | None:
+        return Path(self.simulator_state) if self.simulator_state else None
