@@ -232,9 +232,9 @@ def extract_phone_numbers(text: str, region: str = "US") -> list[Entity]:
     if sum(1 for _ in _DIGITS_LIKE.finditer(text)) < MIN_PHONE_DIGITS:
         return []  # cheap exit: most messages carry no number at all
     found: list[Entity] = []
-    for match in _IDD.finditer(text):
-        start, end = match.span()
-        raw = match.group(0)
+    for idd in _IDD.finditer(text):
+        start, end = idd.span()
+        raw = idd.group(0)
         prefix = re.match(r"(?:00|011)[\s.\-]*", raw)
         assert prefix is not None  # the pattern starts with the prefix
         value = _possible_e164("+" + raw[prefix.end() :], None)
@@ -303,21 +303,19 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
 # Words that never start or end a fuzzy team candidate, and never match one word of a multi-word team
 # name on their own (they still count inside an exact match of a whole team name). Without them
 # "log me in to the team" would fuzzy-match "Team A" and "I need support" would pick "Technical Support".
-_ORDINARY = frozenset(
-    _fold(word)
-    for word in (
-        "a an the and or of to in on at for with by my me i im i'm is it its be as please team teams "
-        "log login logged sign signed in out me us you your yes no ok okay use using want need would "
-        "like can could set put make get agent agents supervisor supervisors desktop extension phone "
-        "number dial available idle ready break this that these those there here one two first second "
-        "support service services client clients customer customers care help group night day shift "
-        "call calls line desk new old main general other all only just now today "
-        "le la les l un une des du de d et ou mon ma mes moi je tu te ton ta tes en au aux avec pour "
-        "sur dans par se connecte connecter connexion equipe équipe équipes superviseur poste "
-        "bureau numero numéro disponible inactif oui non merci stp svp s'il plait plaît veux voudrais "
-        "groupe nuit jour appel appels aide"
-    ).split()
+_ORDINARY_WORDS = (
+    "a an the and or of to in on at for with by my me i im i'm is it its be as please team teams "
+    "log login logged sign signed in out me us you your yes no ok okay use using want need would "
+    "like can could set put make get agent agents supervisor supervisors desktop extension phone "
+    "number dial available idle ready break this that these those there here one two first second "
+    "support service services client clients customer customers care help group night day shift "
+    "call calls line desk new old main general other all only just now today "
+    "le la les l un une des du de d et ou mon ma mes moi je tu te ton ta tes en au aux avec pour "
+    "sur dans par se connecte connecter connexion equipe équipe équipes superviseur poste "
+    "bureau numero numéro disponible inactif oui non merci stp svp s'il plait plaît veux voudrais "
+    "groupe nuit jour appel appels aide"
 )
+_ORDINARY = frozenset(_fold(word) for word in _ORDINARY_WORDS.split())
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
 FULL_MATCH_MIN = 84.0  # fuzz.ratio of the candidate against the whole team name

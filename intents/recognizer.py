@@ -74,12 +74,19 @@ class Parse:
         return {
             "text": self.text,
             "intent": {"name": self.intent, "confidence": self.confidence},
-            "entities": [
-                {"entity": e.entity, "value": e.value, "start": e.start, "end": e.end, "extractor": e.extractor}
-                for e in self.entities
-            ],
+            "entities": [_rasa_entity(e) for e in self.entities],
             "intent_ranking": [{"name": n, "confidence": c} for n, c in self.ranking[:RANKING_SIZE]],
         }
+
+
+def _rasa_entity(entity: Entity) -> dict[str, Any]:
+    return {
+        "entity": entity.entity,
+        "value": entity.value,
+        "start": entity.start,
+        "end": entity.end,
+        "extractor": entity.extractor,
+    }
 
 
 def classification_text(text: str) -> str:

@@ -1,0 +1,138 @@
+"""`loginbot chat`: the terminal channel.
+
+Two modes. On a terminal: a rich, interactive chat with numbered choices and completion that narrows
+the list as you type (prompt_toolkit). Otherwise (a pipe, another program): line mode, one user
+message per input line; the replies to each message are printed and flushed, followed by one empty
+line, so that a program can hold the conversation. The channel only translates: text in, replies out.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import TextIO
+
+from bot.assistant import Assistant
+from bot.channels.render import choice_for_text, plain_lines
+from bot.flow.engine import UserMessage
+from bot.flow.replies import Reply, ReplyKind
+from storage import ConversationKey
+
+CHANNEL = "terminal"
+WORKSPACE = "local"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def conversation_key(email: str) -> ConversationKey:
+    return ConversationKey(CHANNEL, WORKSPACE, email.strip().casefold())
+
+
+def looks_like_email(text: str) -> bool:
+    return bool(_EMAIL.match(text.strip()))
+
+
+# --- line mode ---------------------------------------------------------------------------------------
+
+
+def _print_turn(replies: list[Reply], out: TextIO) -> None:
+    for reply in replies:
+        for line in plain_lines(reply):
+            out.write(line + "\n")
+    out.write("\n")
+    out.flush()
+
+
+async def run_line_mode(
+    assistant: Assistant, email: str | None, language: str | None, stdin: TextIO, out: TextIO
+) -> int:
+    """Read messages line by line until end of input. Without `--user`, the first line is the email."""
+    if email is None:
+        first = stdin.readline()
+        if not first:
+            return 0
+        email = first.strip()
+    if not looks_like_email(email):
+        out.write(f"'{email[:80]}' is not an email address. Start again with --user EMAIL.\n")
+        out.flush()
+        return 2
+    key = conversation_key(email)
+    shown = await assistant.open(key, language=language)
+    _print_turn(shown, out)
+    for line in stdin:
+        text = line.rstrip("\r\n")
+        choice = choice_for_text(text, shown)
+        message = UserMessage(text=text, choice=choice)
+        shown = await assistant.handle(key, message, language=language)
+        _print_turn(shown, out)
+    return 0
+
+
+# --- interactive mode --------------------------------------------------------------------------------
+
+_STYLE = {
+    ReplyKind.ERROR: "yellow",
+    ReplyKind.FAILURE: "bold red",
+    ReplyKind.SUCCESS: "bold green",
+    ReplyKind.SUMMARY: "bold cyan",
+    ReplyKind.PROMPT: "bold",
+    ReplyKind.INFO: "",
+}
+
+
+async def run_interactive(assistant: Assistant, email: str | None, language: str | None) -> int:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import FuzzyWordCompleter
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    session: PromptSession[str] = PromptSession()
+
+    def show(replies: list[Reply]) -> None:
+        for reply in replies:
+            console.print(f"[cyan]loginbot ›[/cyan] [{_STYLE[reply.kind]}]{_escape(reply.text)}[/]")
+            if reply.fields:
+                table = Table(show_header=False, box=None, padding=(0, 2))
+                for label, value in reply.fields.items():
+                    table.add_row(f"[dim]{_escape(label)}[/dim]", _escape(value))
+                console.print(table)
+            for index, choice in enumerate(reply.choices, start=1):
+                console.print(f"   [bold magenta]{index}[/bold magenta]. {_escape(choice.label)}")
+
+    console.print("[bold]loginbot[/bold] — sign in to your contact-center station. [dim]Ctrl-D to quit.[/dim]")
+    while email is None or not looks_like_email(email):
+        try:
+            typed = await session.prompt_async("Your work email: ")
+        except (EOFError, KeyboardInterrupt):
+            return 0
+        email = typed.strip() or None
+    key = conversation_key(email)
+    shown = await assistant.open(key, language=language)
+    show(shown)
+    while True:
+        labels = [c.label for r in shown for c in r.choices]
+        completer = FuzzyWordCompleter(labels) if labels else None
+        try:
+            text = await session.prompt_async("you › ", completer=completer, complete_while_typing=True)
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            console.print("[dim]Bye. Your conversation is saved; run loginbot chat again to continue.[/dim]")
+            return 0
+        shown = await assistant.handle(key, UserMessage(text=text, choice=choice_for_text(text, shown)), language=language)
+        show(shown)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+async def run_chat(assistant: Assistant, email: str | None, language: str | None) -> int:
+    try:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            return await run_interactive(assistant, email, language)
+        return await run_line_mode(assistant, email, language, sys.stdin, sys.stdout)
+    finally:
+        await assistant.aclose()
