@@ -26,7 +26,6 @@ from bot.backend.port import (
     UnknownUser,
     UserProfile,
 )
-from bot.flow.catalog import Catalog
 from bot.flow.effects import (
     SIDE_EFFECTS,
     ActionFailed,
@@ -78,7 +77,7 @@ class _Pending:
 
     preferences: SavedPreferences | None = None
     attempts: list[AttemptRecord] = field(default_factory=list)
-    session: ActiveSessionRecord | None | Keep = KEEP
+    session: ActiveSessionRecord | Keep | None = KEEP
 
 
 class Assistant:
@@ -97,7 +96,12 @@ class Assistant:
         )
 
     async def handle(
-        self, key: ConversationKey, message: UserMessage, *, locale: str | None = None, language: str | None = None
+        self,
+        key: ConversationKey,
+        message: UserMessage,
+        *,
+        locale: str | None = None,
+        language: str | None = None,
     ) -> list[Reply]:
         return await self._guarded(
             key, lambda state, context: self.engine.turn(state, message, context), _Locale(locale, language)
@@ -213,7 +217,9 @@ class Assistant:
             pending.preferences = None
             return self._commit(key, state, version, pending), False
 
-    def _commit_outcome(self, key: ConversationKey, state: FlowState, version: int | None, pending: _Pending) -> None:
+    def _commit_outcome(
+        self, key: ConversationKey, state: FlowState, version: int | None, pending: _Pending
+    ) -> None:
         """The outcome of a contact-center call is recorded whatever happened meanwhile: this turn
         owns the call it claimed, and a turn that ran in between could only say "still working"."""
         for _ in range(MAX_CONFLICT_RETRIES):
@@ -243,14 +249,18 @@ class Assistant:
 
     # --- effects -----------------------------------------------------------------------------------
 
-    async def _perform(self, effect: Effect, key: ConversationKey, context: TurnContext, pending: _Pending) -> Event:
+    async def _perform(
+        self, effect: Effect, key: ConversationKey, context: TurnContext, pending: _Pending
+    ) -> Event:
         profile = context.profile
         if profile is None:
             return ActionFailed(effect, context.profile_error or FailureReason.USER_NOT_FOUND)
         try:
             return await self._call(effect, key, profile, pending)
         except ContactCenterError as failure:
-            log.info("%s failed: %s (tracking id %s)", type(effect).__name__, failure.reason, failure.tracking_id)
+            log.info(
+                "%s failed: %s (tracking id %s)", type(effect).__name__, failure.reason, failure.tracking_id
+            )
             if isinstance(effect, SubmitLogin):
                 pending.attempts.append(self._attempt(key, effect, failure.reason.value, failure.tracking_id))
             if failure.reason is FailureReason.NOT_LOGGED_IN and isinstance(effect, SignOut):
@@ -262,7 +272,9 @@ class Assistant:
                 pending.attempts.append(self._attempt(key, effect, FailureReason.UNKNOWN.value, ""))
             return ActionFailed(effect, FailureReason.UNKNOWN)
 
-    async def _call(self, effect: Effect, key: ConversationKey, profile: UserProfile, pending: _Pending) -> Event:
+    async def _call(
+        self, effect: Effect, key: ConversationKey, profile: UserProfile, pending: _Pending
+    ) -> Event:
         now = datetime.now(UTC)
         if isinstance(effect, CheckSession):
             session = await self.backend.get_session(profile)

@@ -27,8 +27,12 @@ def _fail(message: str) -> typer.Exit:
 
 @app.command()
 def chat(
-    user: Annotated[str | None, typer.Option("--user", help="Your work email (asked for when omitted).")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Language: en or fr (guessed when omitted).")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Your work email (asked for when omitted).")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language: en or fr (guessed when omitted).")
+    ] = None,
 ) -> None:
     """Chat in the terminal, on the configured backend (the embedded simulator by default)."""
     from bot.app import ConfigurationError, build_assistant
@@ -52,7 +56,9 @@ def chat(
 
 @nlu_app.command("parse")
 def nlu_parse(
-    text: Annotated[str | None, typer.Argument(help="The message; one per line on standard input when omitted.")] = None,
+    text: Annotated[
+        str | None, typer.Argument(help="The message; one per line on standard input when omitted.")
+    ] = None,
 ) -> None:
     """Print the recognizer's result in Rasa's parse format (JSON)."""
     from intents.recognizer import Recognizer
@@ -62,7 +68,9 @@ def nlu_parse(
         typer.echo(json.dumps(recognizer.parse(text).as_rasa(), ensure_ascii=False))
         return
     for line in sys.stdin:
-        sys.stdout.write(json.dumps(recognizer.parse(line.rstrip("\r\n")).as_rasa(), ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps(recognizer.parse(line.rstrip("\r\n")).as_rasa(), ensure_ascii=False) + "\n"
+        )
         sys.stdout.flush()
 
 

@@ -64,41 +64,109 @@ class Entity:
 KEYWORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "role": {
         "supervisor_agent": (
-            "supervisor and agent", "supervisor & agent", "supervisor + agent", "supervisor/agent",
-            "supervisor-agent", "supervisor agent", "agent and supervisor", "both roles", "both",
-            "superviseur et agent", "superviseur & agent", "superviseur-agent", "agent et superviseur",
-            "les deux", "les deux rôles", "superviseur agent",
+            "supervisor and agent",
+            "supervisor & agent",
+            "supervisor + agent",
+            "supervisor/agent",
+            "supervisor-agent",
+            "supervisor agent",
+            "agent and supervisor",
+            "both roles",
+            "both",
+            "superviseur et agent",
+            "superviseur & agent",
+            "superviseur-agent",
+            "agent et superviseur",
+            "les deux",
+            "les deux rôles",
+            "superviseur agent",
         ),
         "supervisor": (
-            "supervisor only", "only supervisor", "just supervisor", "supervisor", "supervisors",
-            "superviseur uniquement", "superviseur seulement", "seulement superviseur", "superviseur",
+            "supervisor only",
+            "only supervisor",
+            "just supervisor",
+            "supervisor",
+            "supervisors",
+            "superviseur uniquement",
+            "superviseur seulement",
+            "seulement superviseur",
+            "superviseur",
             "superviseure",
         ),
         "agent": ("agent only", "only agent", "agent", "agents", "agent uniquement", "agent seulement"),
     },
     "call_preference": {
         "desktop": (
-            "desktop", "browser", "webrtc", "web rtc", "web browser", "computer", "softphone",
-            "bureau", "navigateur", "ordinateur",
+            "desktop",
+            "browser",
+            "webrtc",
+            "web rtc",
+            "web browser",
+            "computer",
+            "softphone",
+            "bureau",
+            "navigateur",
+            "ordinateur",
         ),
         "extension": (
-            "extension", "ext", "ext.", "webex calling extension", "poste", "numéro de poste",
+            "extension",
+            "ext",
+            "ext.",
+            "webex calling extension",
+            "poste",
+            "numéro de poste",
         ),
         "dial_number": (
-            "dial number", "dial-number", "dial a number", "dial", "phone number", "my phone",
-            "my mobile", "my cell", "mobile phone", "cell phone", "my number", "dn",
-            "numéro d'appel", "composer un numéro", "composant un numéro", "numéro de téléphone",
-            "mon téléphone", "mon portable", "mon mobile", "mon numéro",
+            "dial number",
+            "dial-number",
+            "dial a number",
+            "dial",
+            "phone number",
+            "my phone",
+            "my mobile",
+            "my cell",
+            "mobile phone",
+            "cell phone",
+            "my number",
+            "dn",
+            "numéro d'appel",
+            "composer un numéro",
+            "composant un numéro",
+            "numéro de téléphone",
+            "mon téléphone",
+            "mon portable",
+            "mon mobile",
+            "mon numéro",
         ),
     },
     "availability": {
         "idle": (
-            "idle", "inactive", "not ready", "not available", "unavailable", "pause", "paused",
-            "break", "away", "inactif", "inactive", "indisponible", "pas disponible", "en pause",
-            "pas prêt", "pas prête", "absent", "absente",
+            "idle",
+            "inactive",
+            "not ready",
+            "not available",
+            "unavailable",
+            "pause",
+            "paused",
+            "break",
+            "away",
+            "inactif",
+            "inactive",
+            "indisponible",
+            "pas disponible",
+            "en pause",
+            "pas prêt",
+            "pas prête",
+            "absent",
+            "absente",
         ),
         "available": (
-            "available", "ready", "disponible", "dispo", "prêt", "prête",
+            "available",
+            "ready",
+            "disponible",
+            "dispo",
+            "prêt",
+            "prête",
         ),
     },
     "language": {
@@ -110,19 +178,33 @@ KEYWORDS: dict[str, dict[str, tuple[str, ...]]] = {
 # Phrases that contain a keyword but name the product, not a choice: they produce no entity.
 _BLOCKERS: dict[str, tuple[str, ...]] = {
     "role": (
-        "supervisor desktop", "bureau du superviseur", "agent desktop", "bureau de l'agent",
-        "agent state", "état d'agent", "user agent",
+        "supervisor desktop",
+        "bureau du superviseur",
+        "agent desktop",
+        "bureau de l'agent",
+        "agent state",
+        "état d'agent",
+        "user agent",
     ),
     "call_preference": (
-        "supervisor desktop", "agent desktop", "contact center desktop", "webex contact center desktop",
-        "bureau du superviseur", "bureau de l'agent",
+        "supervisor desktop",
+        "agent desktop",
+        "contact center desktop",
+        "webex contact center desktop",
+        "bureau du superviseur",
+        "bureau de l'agent",
     ),
     "availability": ("features are not available", "not available yet"),
     "language": (),
 }
 
 _ACCENT_CLASSES = {
-    "a": "[aàâä]", "c": "[cç]", "e": "[eéèêë]", "i": "[iîï]", "o": "[oôö]", "u": "[uùûü]",
+    "a": "[aàâä]",
+    "c": "[cç]",
+    "e": "[eéèêë]",
+    "i": "[iîï]",
+    "o": "[oôö]",
+    "u": "[uùûü]",
 }
 
 
@@ -208,8 +290,12 @@ def _is_boxed_in(text: str, start: int, end: int) -> bool:
     """True when a number touches letters or identifier marks (tracking ids, emails, versions)."""
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "
-    return before.isalnum() or before in "-_@/" or after.isalnum() or after in "_@/" or (
-        after == "-" and end + 1 < len(text) and text[end + 1].isalnum()
+    return (
+        before.isalnum()
+        or before in "-_@/"
+        or after.isalnum()
+        or after in "_@/"
+        or (after == "-" and end + 1 < len(text) and text[end + 1].isalnum())
     )
 
 
@@ -378,9 +464,7 @@ class _TeamIndex:
         return found
 
 
-def extract_teams(
-    text: str, teams: Sequence[str], taken: Sequence[tuple[int, int]] = ()
-) -> list[Entity]:
+def extract_teams(text: str, teams: Sequence[str], taken: Sequence[tuple[int, int]] = ()) -> list[Entity]:
     """Team names mentioned in ``text``, matched against the caller's ``teams``.
 
     What matches, best first: the exact name (case and accents ignored, word-bounded, anywhere in the
@@ -396,13 +480,14 @@ def extract_teams(
     its own entity over the same span, in the order the caller gave them ("sales" with "Sales EMEA"
     and "Sales North America" gives both). The flow then offers just those teams as a narrowed choice,
     like the desktop's search filter. When one team matches better, only that team is returned for
-    those words. Each team is reported at most once (its best span).
+    those words; a match covering more of the user's words wins over a shorter one ("sales north" ->
+    "Sales North America" only). Each team is reported at most once (its best span).
     """
     index = _TeamIndex(teams)
     if not index.names:
         return []
     words = [(m.start(), m.end(), _fold(m.group(0))) for m in _WORD.finditer(text)][:MAX_WORDS]
-    candidates: list[tuple[float, int, int, int]] = []  # (score, start, end, team index)
+    candidates: list[tuple[int, int | float, int, int, int]] = []  # (words, score, start, end, team index)
     for i, first in enumerate(words):
         for j in range(i, min(len(words), i + index.longest + 1)):
             start, end = first[0], words[j][1]
@@ -412,25 +497,26 @@ def extract_teams(
             if first[2] in _ORDINARY or words[j][2] in _ORDINARY:
                 exact = index.exact.get(candidate)  # "Service Client France" said in full still counts
                 if exact is not None:
-                    candidates.append((100.0, start, end, exact))
+                    candidates.append((j - i + 1, 100.0, start, end, exact))
                 continue
             for team, score in index.scores(candidate).items():
-                candidates.append((score, start, end, team))
+                candidates.append((j - i + 1, score, start, end, team))
     return [Entity("team", index.names[t], s, e) for s, e, t in _best_non_overlapping(candidates)]
 
 
-def _best_non_overlapping(candidates: list[tuple[float, int, int, int]]) -> list[tuple[int, int, int]]:
-    """Greedy: best score first (longer span on equal score); keep exact ties on the same span."""
-    candidates.sort(key=lambda c: (-c[0], -(c[2] - c[1]), c[1], c[3]))
-    chosen: list[tuple[float, int, int, int]] = []
-    for score, start, end, team in candidates:
-        if any(team == c[3] for c in chosen):
+def _best_non_overlapping(candidates: list[tuple[int, int | float, int, int, int]]) -> list[tuple[int, int, int]]:
+    """Greedy: the candidate covering more of the user's words first ("sales north" beats "sales"),
+    then the better score; keep exact ties on the same span."""
+    candidates.sort(key=lambda c: (-c[0], -c[1], c[2], c[4]))
+    chosen: list[tuple[int, int | float, int, int, int]] = []
+    for words, score, start, end, team in candidates:
+        if any(team == c[4] for c in chosen):
             continue
-        clash = [c for c in chosen if _overlaps(start, end, c[1], c[2])]
-        if not clash or all(c[0] == score and (c[1], c[2]) == (start, end) for c in clash):
-            chosen.append((score, start, end, team))
-    chosen.sort(key=lambda c: (c[1], c[3]))
-    return [(start, end, team) for _, start, end, team in chosen]
+        clash = [c for c in chosen if _overlaps(start, end, c[2], c[3])]
+        if not clash or all((c[0], c[1], c[2], c[3]) == (words, score, start, end) for c in clash):
+            chosen.append((words, score, start, end, team))
+    chosen.sort(key=lambda c: (c[2], c[4]))
+    return [(start, end, team) for _, _, start, end, team in chosen]
 
 
 # --------------------------------------------------------------------------------------------------

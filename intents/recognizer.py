@@ -103,8 +103,12 @@ def _vectorizers() -> FeatureUnion:
     """Word 1-2-grams and char_wb 1-4-grams, as in Rasa's lightweight pipeline (tf-idf weighted)."""
     return FeatureUnion(
         [
-            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b",
-                                      sublinear_tf=True)),
+            (
+                "words",
+                TfidfVectorizer(
+                    analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b", sublinear_tf=True
+                ),
+            ),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True)),
         ]
     )
@@ -127,6 +131,7 @@ class _LinearModel:
         self._weights = {name: np.ascontiguousarray(m.coef_.T) for name, m in models.items()}
         self._bias = {name: m.intercept_.copy() for name, m in models.items()}
         self.classes = {name: [str(c) for c in m.classes_] for name, m in models.items()}
+        self.languages: list[str] = self.classes.get("language", [])
 
     def features_of(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Sparse feature vector of ``text`` as (column indices, values), matching the FeatureUnion."""
@@ -171,9 +176,15 @@ def _fit(data: TrainingData) -> _LinearModel:
     matrix = features.fit_transform(texts)
     intent_model = _logistic_regression()
     intent_model.fit(matrix, [e.intent for e in data.examples])
-    language_model = _logistic_regression()
-    language_model.fit(matrix, [e.language for e in data.examples])
-    return _LinearModel(features, {"intent": intent_model, "language": language_model})
+    models = {"intent": intent_model}
+    languages = sorted({e.language for e in data.examples})
+    if len(languages) > 1:  # data in one language only: every message is taken to be in it
+        language_model = _logistic_regression()
+        language_model.fit(matrix, [e.language for e in data.examples])
+        models["language"] = language_model
+    model = _LinearModel(features, models)
+    model.languages = languages
+    return model
 
 
 class Recognizer:
@@ -216,11 +227,18 @@ class Recognizer:
         classified = classification_text(text)
         columns, values = self._model.features_of(classified)
         if columns.size == 0:  # nothing we have ever seen: no evidence for any intent
-            return Parse(text, FALLBACK_INTENT, 0.0, self._entities(text, teams, region),
-                         ((FALLBACK_INTENT, 0.0),), _language_cue(classified))
+            return Parse(
+                text,
+                FALLBACK_INTENT,
+                0.0,
+                self._entities(text, teams, region),
+                ((FALLBACK_INTENT, 0.0),),
+                _language_cue(classified),
+            )
         probabilities = self._model.probabilities("intent", columns, values)
-        ranking = sorted(zip(self._model.classes["intent"], probabilities.tolist(), strict=True),
-                         key=lambda item: -item[1])
+        ranking = sorted(
+            zip(self._model.classes["intent"], probabilities.tolist(), strict=True), key=lambda item: -item[1]
+        )
         intent, confidence = ranking[0]
         if confidence < self.threshold:
             intent, confidence, ranking = self._fallback(ranking)
@@ -253,6 +271,8 @@ class Recognizer:
         """en / fr from the language model, overridden by French letters; None without letters."""
         if not any(ch.isalpha() for ch in classified):
             return None
+        if "language" not in self._model.models:
+            return self._model.languages[0] if self._model.languages else None
         probabilities = self._model.probabilities("language", columns, values)
         scores = dict(zip(self._model.classes["language"], probabilities.tolist(), strict=True))
         if _FRENCH_LETTERS.search(classified) and scores.get("en", 0.0) < 0.97:

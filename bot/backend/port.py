@@ -264,7 +264,9 @@ class ContactCenter(Protocol):
         """The user's active station session, if any (the real API's `reload`)."""
         ...
 
-    async def station_login(self, user: UserProfile, request: LoginRequest, *, take_over: bool = False) -> Outcome:
+    async def station_login(
+        self, user: UserProfile, request: LoginRequest, *, take_over: bool = False
+    ) -> Outcome:
         """Sign the station in; raises `LoginFailed` with the reason and the service's tracking id.
 
         With `take_over`, an existing session of the same user elsewhere is closed first (S12,
@@ -276,7 +278,9 @@ class ContactCenter(Protocol):
         """Move the user's existing session here without changing it (S12)."""
         ...
 
-    async def set_state(self, user: UserProfile, state: Availability, idle_code_id: str | None = None) -> Outcome:
+    async def set_state(
+        self, user: UserProfile, state: Availability, idle_code_id: str | None = None
+    ) -> Outcome:
         """Change availability; raises `StateChangeFailed`."""
         ...
 
@@ -284,5 +288,4 @@ class ContactCenter(Protocol):
         """Sign the station out; raises `LogoutRefused` during an interaction or wrap-up (S13)."""
         ...
 
-    async def aclose(self) -> None:
-        ...
+    async def aclose(self) -> None: ...

@@ -76,20 +76,28 @@ _FIX_BY_ASKING: dict[FailureReason, str] = {
 }
 
 
+class _EntityLike(Protocol):
+    @property
+    def value(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
 class Parsed(Protocol):
     """What the engine needs of a recognizer result (`intents.recognizer.Parse`)."""
 
-    intent: str
-    confidence: float
-    language: str | None
+    @property
+    def text(self) -> str: ...
+    @property
+    def intent(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def language(self) -> str | None: ...
 
     def entity(self, name: str) -> _EntityLike | None: ...
-
-
-class _EntityLike(Protocol):
-    value: str
-    start: int
-    end: int
 
 
 class Understands(Protocol):
@@ -163,6 +171,7 @@ class _Turn:
         self.profile = context.profile
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
+        self.rejected: set[Step] = set()  # steps whose answer this turn was refused, with the reason said
         if context.language in LANGUAGES and not self.state.language_chosen:
             self.state.language = context.language
             self.state.language_chosen = True
@@ -309,7 +318,7 @@ class _Turn:
         return self.engine.recognizer.parse(text, teams=teams, region=region)
 
     def numbered_choice(self, text: str) -> str | None:
-        """"2" picks the second choice shown, except where a bare number is an answer (an extension)."""
+        """ "2" picks the second choice shown, except where a bare number is an answer (an extension)."""
         if not (text.isdigit() and len(text) <= 2 and self.state.choices):
             return None
         index = int(text)
@@ -343,13 +352,13 @@ class _Turn:
 
     def global_command(self, parse: Parsed, text: str) -> bool:
         folded = text.casefold().strip(" .!?")
-        if parse.intent == "cancel" and parse.confidence >= CONFIDENT or folded in self.words("cancel"):
+        if (parse.intent == "cancel" and parse.confidence >= CONFIDENT) or folded in self.words("cancel"):
             self.cancel()
             return True
         if folded in self.words("restart"):
             self.start_login(None, restart=True)
             return True
-        if parse.intent == "help" and parse.confidence >= CONFIDENT or folded in self.words("help"):
+        if (parse.intent == "help" and parse.confidence >= CONFIDENT) or folded in self.words("help"):
             self.help()
             return True
         language = parse.entity("language")
@@ -373,6 +382,9 @@ class _Turn:
         if parse.intent == "logout":
             self.state.step = None
             self.sign_out()
+            return True
+        if parse.intent == "login":
+            self.prompt()  # already signing in: ask the question again rather than call it an error
             return True
         return False
 
@@ -518,7 +530,9 @@ class _Turn:
         return any(f" {w} " in folded for w in self.words("turn_on"))
 
     def has_answer_entities(self, parse: Parsed) -> bool:
-        return any(parse.entity(name) for name in ("role", "call_preference", "phone_number", "extension", "team"))
+        return any(
+            parse.entity(name) for name in ("role", "call_preference", "phone_number", "extension", "team")
+        )
 
     # --- the sign-in dialog ------------------------------------------------------------------------
 
@@ -556,7 +570,9 @@ class _Turn:
             self.advance()
             return
         # Sign-in starts by checking for a session elsewhere (S12); the dialog goes on in on_event.
-        self.state.in_flight = "check_session:" + ("with_answers" if parse and self.has_answer_entities(parse) else "")
+        self.state.in_flight = "check_session:" + (
+            "with_answers" if parse and self.has_answer_entities(parse) else ""
+        )
         self.effects.append(CheckSession())
 
     def continue_login(self, had_answers: bool) -> None:
@@ -615,19 +631,16 @@ class _Turn:
         if extension and (answers.call_preference in (None, CallPreference.EXTENSION)):
             if CallPreference.EXTENSION in profile.call_options and answers.call_preference is None:
                 self.state.answers.call_preference = CallPreference.EXTENSION
-            filled |= self.apply_verdict(
-                SPECS[Step.EXTENSION], self.check(Step.EXTENSION, extension.value)
-            )
+            filled |= self.apply_verdict(SPECS[Step.EXTENSION], self.check(Step.EXTENSION, extension.value))
         elif number and answers.call_preference in (None, CallPreference.DIAL_NUMBER):
             if CallPreference.DIAL_NUMBER in profile.call_options and answers.call_preference is None:
                 self.state.answers.call_preference = CallPreference.DIAL_NUMBER
             raw = parse_text_span(parse, number)
-            filled |= self.apply_verdict(
-                SPECS[Step.DIAL_NUMBER], self.check(Step.DIAL_NUMBER, raw)
-            )
+            filled |= self.apply_verdict(SPECS[Step.DIAL_NUMBER], self.check(Step.DIAL_NUMBER, raw))
         team = parse.entity("team")
         if team:
-            filled |= self.apply_verdict(SPECS[Step.TEAM], self.check(Step.TEAM, team.value))
+            # What was typed, not the recognizer's single pick: "sales" must ask which Sales team (S9).
+            filled |= self.apply_verdict(SPECS[Step.TEAM], self.check(Step.TEAM, parse_text_span(parse, team)))
         return filled
 
     def check(self, step: Step, value: str) -> Verdict:
@@ -648,6 +661,7 @@ class _Turn:
             return True
         if not verdict.accepted:
             self.say_verdict(verdict)
+            self.rejected.add(spec.step)
             return False
         self.accept(spec, verdict.value)
         return True
@@ -680,7 +694,14 @@ class _Turn:
             params["option"] = self.call_label(CallPreference(str(params["option"])))
         if "country" in params:
             params["country"] = self.country_name(str(params["country"]))
-        self.say("invalid." + (verdict.error or "step.not_understood"), ReplyKind.ERROR, **params)
+        self.replies.append(
+            Reply(
+                key="invalid." + (verdict.error or "step.not_understood"),
+                text=self.t("invalid." + (verdict.error or "step.not_understood"), **params),
+                kind=ReplyKind.ERROR,
+                step=self.state.step.value if self.state.step else None,
+            )
+        )
 
     def country_name(self, region: str) -> str:
         name = self.t(f"country.{region}")
@@ -716,9 +737,13 @@ class _Turn:
             elif any(r.kind is ReplyKind.ERROR for r in self.replies):
                 self.prompt()
             else:
-                self.yes_no(parse, text, self.answer_confirm, on_unknown=self.confirm_unknown)
+                self.yes_no(parse, text, self.answer_confirm, on_unknown=lambda: self.confirm_unknown(text))
             return
         spec = SPECS[step]
+        if step in self.rejected:
+            self.state.errors += 1
+            self.prompt()
+            return
         if not self.step_answered_now(spec, before, taken):
             verdict = self.validate_text(spec, parse, text)
             if verdict is NOT_UNDERSTOOD and taken:
@@ -778,7 +803,11 @@ class _Turn:
         saved = self.context.preferences.dial_number if self.context.preferences else None
         if self.profile is None:
             return saved
-        return saved or self.profile.default_dn or (self.profile.dial_numbers[0] if self.profile.dial_numbers else None)
+        return (
+            saved
+            or self.profile.default_dn
+            or (self.profile.dial_numbers[0] if self.profile.dial_numbers else None)
+        )
 
     def yes_no(self, parse: Parsed, text: str, then: _YesNo, on_unknown: _Action | None = None) -> None:
         folded = text.casefold().strip(" .!")
@@ -791,7 +820,17 @@ class _Turn:
         else:
             self.not_understood()
 
-    def confirm_unknown(self) -> None:
+    def confirm_unknown(self, text: str) -> None:
+        """At the summary, "change" or a field's name ("the team") opens that answer again."""
+        folded = text.casefold()
+        for step in FIELD_STEPS:
+            if any(word in folded for word in self.words(f"field_{step.value}")):
+                self.change_field(step.value)
+                return
+        if any(word in folded for word in self.words("change")):
+            self.state.step = Step.CHANGE_FIELD
+            self.prompt()
+            return
         self.not_understood()
 
     def not_understood(self) -> None:
@@ -866,7 +905,10 @@ class _Turn:
         self.say(
             "ask.take_over",
             ReplyKind.PROMPT,
-            choices=[Choice("takeover:yes", self.t("label.continue_here")), Choice("takeover:no", self.t("label.no"))],
+            choices=[
+                Choice("takeover:yes", self.t("label.continue_here")),
+                Choice("takeover:no", self.t("label.no")),
+            ],
         )
 
     def prompt_role(self) -> None:
@@ -886,13 +928,31 @@ class _Turn:
 
     def prompt_country_code(self) -> None:
         assert self.profile is not None
-        regions = [self.profile.default_region, "US", "CA", "GB", "FR", "DE", "BE", "CH", "ES", "IT", "AU", "IN"]
+        regions = [
+            self.profile.default_region,
+            "US",
+            "CA",
+            "GB",
+            "FR",
+            "DE",
+            "BE",
+            "CH",
+            "ES",
+            "IT",
+            "AU",
+            "IN",
+        ]
         seen: list[str] = []
+        codes: set[str] = set()
         for region in regions:
-            if region not in seen and country_code_for_region(region):
+            code = country_code_for_region(region)
+            if code and code not in codes:
                 seen.append(region)
+                codes.add(code)
         choices = [
-            Choice(f"cc:{country_code_for_region(r)}", f"+{country_code_for_region(r)} {self.country_name(r)}")
+            Choice(
+                f"cc:{country_code_for_region(r)}", f"+{country_code_for_region(r)} {self.country_name(r)}"
+            )
             for r in seen
         ]
         key = "ask.country_code_for" if self.state.answers.pending_national else "ask.country_code"
@@ -925,12 +985,18 @@ class _Turn:
         self.say(
             "ask.auto_login",
             ReplyKind.PROMPT,
-            choices=[Choice("auto:yes", self.t("label.auto_yes")), Choice("auto:no", self.t("label.auto_no"))],
+            choices=[
+                Choice("auto:yes", self.t("label.auto_yes")),
+                Choice("auto:no", self.t("label.auto_no")),
+            ],
         )
 
     def summary_fields(self) -> dict[str, str]:
         answers = self.state.answers
-        fields = {self.t("field.role"): self.role_label(answers.role), self.t("field.device"): self.device_label(answers)}
+        fields = {
+            self.t("field.role"): self.role_label(answers.role),
+            self.t("field.device"): self.device_label(answers),
+        }
         if answers.role is not None and answers.role.needs_team:
             fields[self.t("field.team")] = self.team_label(answers.team_id)
         fields[self.t("field.auto_login")] = self.t("label.on" if answers.auto_login else "label.off")
@@ -955,7 +1021,10 @@ class _Turn:
         self.say(
             "ask.availability",
             ReplyKind.PROMPT,
-            choices=[Choice("avail:available", self.t("label.state.available")), Choice("avail:idle", self.t("label.state.idle"))],
+            choices=[
+                Choice("avail:available", self.t("label.state.available")),
+                Choice("avail:idle", self.t("label.state.idle")),
+            ],
         )
 
     # --- confirm, change, submit -------------------------------------------------------------------
@@ -1011,7 +1080,9 @@ class _Turn:
         request = LoginRequest(role, answers.call_preference, dial_number, team_id)
         if not self.state.automatic:
             self.effects.append(SavePreferences(self.saved_preferences()))
-        self.effects.append(SubmitLogin(request, take_over=self.state.take_over, automatic=self.state.automatic))
+        self.effects.append(
+            SubmitLogin(request, take_over=self.state.take_over, automatic=self.state.automatic)
+        )
         self.state.in_flight = "login"
         self.state.step = None
 
@@ -1079,14 +1150,20 @@ class _Turn:
         assert self.profile is not None
         self.state.step = None
         state = Availability.AVAILABLE if value == "available" else Availability.IDLE
-        idle_code = self.profile.idle_codes[0].id if state is Availability.IDLE and self.profile.idle_codes else None
+        idle_code = (
+            self.profile.idle_codes[0].id if state is Availability.IDLE and self.profile.idle_codes else None
+        )
         self.state.in_flight = "availability"
         self.effects.append(SetAvailability(state, idle_code))
 
     def set_auto_login(self, on: bool) -> None:
         preferences = self.context.preferences
         if on:
-            if self.profile is None or preferences is None or not complete(self.profile, preferences.as_answers()):
+            if (
+                self.profile is None
+                or preferences is None
+                or not complete(self.profile, preferences.as_answers())
+            ):
                 self.say("auto.cannot_turn_on", choices=[Choice("cmd:login", self.t("menu.login"))])
                 return
             self.effects.append(SavePreferences(preferences.model_copy(update={"auto_login": True})))
@@ -1112,7 +1189,11 @@ class _Turn:
             if preferences.auto_login
             else Choice("cmd:autologin_on", self.t("label.auto_on"))
         )
-        choices = [Choice("cmd:edit_preferences", self.t("label.change")), toggle, Choice("cmd:login", self.t("menu.login"))]
+        choices = [
+            Choice("cmd:edit_preferences", self.t("label.change")),
+            toggle,
+            Choice("cmd:login", self.t("menu.login")),
+        ]
         self.say("prefs.show", fields=fields, choices=choices if with_menu else ())
 
     # --- outcomes ----------------------------------------------------------------------------------
@@ -1197,7 +1278,11 @@ class _Turn:
             self.prefill_from_preferences(explain=False)
         slot = _FIX_BY_ASKING.get(reason)
         if slot == "number":
-            slot = "extension" if self.state.answers.call_preference is CallPreference.EXTENSION else "dial_number"
+            slot = (
+                "extension"
+                if self.state.answers.call_preference is CallPreference.EXTENSION
+                else "dial_number"
+            )
         if slot is not None:
             self.state.answers = self.state.answers.cleared(slot)
             self.state.editing = SPECS[Step(slot if slot != "team_id" else "team")].step
@@ -1228,9 +1313,7 @@ _CHOICE_SLOTS: dict[str, Step] = {
 
 def parse_text_span(parse: Parsed, entity: _EntityLike) -> str:
     """The text the user typed for an entity (numbers are re-validated from what was typed)."""
-    text = getattr(parse, "text", "")
-    span = text[entity.start : entity.end] if isinstance(text, str) else ""
-    return span or entity.value
+    return parse.text[entity.start : entity.end] or entity.value
 
 
 __all__ = [

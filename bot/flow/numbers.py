@@ -114,7 +114,7 @@ def parse_number(raw: str, *, country_code: str | None = None) -> NumberCheck:
     if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
         return _reject(_possible_reason(possible), number=international)
     if not phonenumbers.is_valid_number(parsed):
-        region = phonenumbers.region_code_for_country_code(parsed.country_code)
+        region = phonenumbers.region_code_for_country_code(parsed.country_code or 0)
         return _reject("number.not_valid_for_country", number=international, country=region)
     return NumberCheck(e164=phonenumbers.format_number(parsed, PhoneNumberFormat.E164))
 
@@ -131,8 +131,10 @@ def check_dial_number(raw: str, profile: UserProfile, *, country_code: str | Non
     if not result.ok or result.e164 is None:
         return result
     known = result.e164 in profile.dial_numbers or result.e164 == profile.default_dn
-    if not known and profile.dn_validation is DNValidation.SPECIFIC and not matches_criteria(
-        result.e164, profile.dn_criteria
+    if (
+        not known
+        and profile.dn_validation is DNValidation.SPECIFIC
+        and not matches_criteria(result.e164, profile.dn_criteria)
     ):
         return _reject("number.not_allowed", number=result.e164)
     if not known and not matches_dial_plan(result.e164, profile.dial_plans):

@@ -213,8 +213,9 @@ def default_country_code(profile: UserProfile) -> str:
 def complete(profile: UserProfile, answers: Answers) -> bool:
     """Every step that applies has a valid-looking answer: what auto-login needs (S6)."""
     return all(
-        spec.answered(answers) for spec in LOGIN_STEPS if spec.applies(profile, answers) and spec.step
-        is not Step.COUNTRY_CODE
+        spec.answered(answers)
+        for spec in LOGIN_STEPS
+        if spec.applies(profile, answers) and spec.step is not Step.COUNTRY_CODE
     )
 
 

@@ -170,38 +170,92 @@ def test_busy_agent_is_already_signed_in_on_the_shared_number(backend: ContactCe
 @pytest.mark.parametrize(
     ("email", "login", "reason"),
     [
-        pytest.param(CARL, request(AGENT, EXTENSION, "2002", "t-customer-care"),
-                     FailureReason.CONTACT_CENTER_DISABLED, id="disabled"),
-        pytest.param(ALEX, request(SUPERVISOR, EXTENSION, "2001"), FailureReason.ROLE_NOT_PERMITTED,
-                     id="agent-as-supervisor"),
-        pytest.param(SAM, request(BOTH, DIAL, "+14155550110", "t-supervisors"),
-                     FailureReason.ROLE_NOT_PERMITTED, id="supervisor-as-agent"),
-        pytest.param(SAM, request(SUPERVISOR, EXTENSION, "1001"), FailureReason.DEVICE_NOT_PERMITTED,
-                     id="no-extension-option"),
-        pytest.param(DANA, request(AGENT, DIAL, "+14155550111", "t-chat-email"),
-                     FailureReason.DEVICE_NOT_PERMITTED, id="digital-only-dial-number"),
-        pytest.param(AVA, request(SUPERVISOR, DIAL, "+1 555 0100"), FailureReason.INVALID_DIAL_NUMBER,
-                     id="nonsense-number"),
+        pytest.param(
+            CARL,
+            request(AGENT, EXTENSION, "2002", "t-customer-care"),
+            FailureReason.CONTACT_CENTER_DISABLED,
+            id="disabled",
+        ),
+        pytest.param(
+            ALEX,
+            request(SUPERVISOR, EXTENSION, "2001"),
+            FailureReason.ROLE_NOT_PERMITTED,
+            id="agent-as-supervisor",
+        ),
+        pytest.param(
+            SAM,
+            request(BOTH, DIAL, "+14155550110", "t-supervisors"),
+            FailureReason.ROLE_NOT_PERMITTED,
+            id="supervisor-as-agent",
+        ),
+        pytest.param(
+            SAM,
+            request(SUPERVISOR, EXTENSION, "1001"),
+            FailureReason.DEVICE_NOT_PERMITTED,
+            id="no-extension-option",
+        ),
+        pytest.param(
+            DANA,
+            request(AGENT, DIAL, "+14155550111", "t-chat-email"),
+            FailureReason.DEVICE_NOT_PERMITTED,
+            id="digital-only-dial-number",
+        ),
+        pytest.param(
+            AVA,
+            request(SUPERVISOR, DIAL, "+1 555 0100"),
+            FailureReason.INVALID_DIAL_NUMBER,
+            id="nonsense-number",
+        ),
         pytest.param(AVA, request(SUPERVISOR, DIAL, ""), FailureReason.INVALID_DIAL_NUMBER, id="no-number"),
-        pytest.param(AVA, request(SUPERVISOR, EXTENSION, "2001"), FailureReason.INVALID_DIAL_NUMBER,
-                     id="someone-elses-extension"),
-        pytest.param(INES, request(AGENT, DIAL, "+33012345678", "t-support-france"),
-                     FailureReason.INVALID_DIAL_NUMBER, id="bad-french-number"),
-        pytest.param(PAT, request(AGENT, DIAL, "+13125550141", "t-collections"),
-                     FailureReason.NUMBER_NOT_PROVISIONED, id="not-the-provisioned-number"),
-        pytest.param(SID, request(AGENT, DIAL, "+14155550111", "t-collections"),
-                     FailureReason.NUMBER_NOT_PROVISIONED, id="no-criterion-matches"),
-        pytest.param(ALEX, request(AGENT, EXTENSION, "2001", None), FailureReason.TEAM_REQUIRED,
-                     id="no-team"),
+        pytest.param(
+            AVA,
+            request(SUPERVISOR, EXTENSION, "2001"),
+            FailureReason.INVALID_DIAL_NUMBER,
+            id="someone-elses-extension",
+        ),
+        pytest.param(
+            INES,
+            request(AGENT, DIAL, "+33012345678", "t-support-france"),
+            FailureReason.INVALID_DIAL_NUMBER,
+            id="bad-french-number",
+        ),
+        pytest.param(
+            PAT,
+            request(AGENT, DIAL, "+13125550141", "t-collections"),
+            FailureReason.NUMBER_NOT_PROVISIONED,
+            id="not-the-provisioned-number",
+        ),
+        pytest.param(
+            SID,
+            request(AGENT, DIAL, "+14155550111", "t-collections"),
+            FailureReason.NUMBER_NOT_PROVISIONED,
+            id="no-criterion-matches",
+        ),
+        pytest.param(
+            ALEX, request(AGENT, EXTENSION, "2001", None), FailureReason.TEAM_REQUIRED, id="no-team"
+        ),
         pytest.param(AVA, request(BOTH, DESKTOP, "", "  "), FailureReason.TEAM_REQUIRED, id="emptied-team"),
-        pytest.param(ALEX, request(AGENT, EXTENSION, "2001", "t-billing"), FailureReason.TEAM_NOT_ASSIGNED,
-                     id="other-team"),
-        pytest.param(AVA, request(SUPERVISOR, DIAL, BUSY_NUMBER), FailureReason.DUPLICATE_LOCATION,
-                     id="busy-number"),
-        pytest.param(AVA, request(BOTH, DIAL, "+1 (415) 555-0123", "t-billing"),
-                     FailureReason.DUPLICATE_LOCATION, id="busy-number-formatted"),
-        pytest.param(BUSY, request(AGENT, DIAL, "+14155550124", "t-customer-care"),
-                     FailureReason.SESSION_ALREADY_ACTIVE, id="already-signed-in"),
+        pytest.param(
+            ALEX,
+            request(AGENT, EXTENSION, "2001", "t-billing"),
+            FailureReason.TEAM_NOT_ASSIGNED,
+            id="other-team",
+        ),
+        pytest.param(
+            AVA, request(SUPERVISOR, DIAL, BUSY_NUMBER), FailureReason.DUPLICATE_LOCATION, id="busy-number"
+        ),
+        pytest.param(
+            AVA,
+            request(BOTH, DIAL, "+1 (415) 555-0123", "t-billing"),
+            FailureReason.DUPLICATE_LOCATION,
+            id="busy-number-formatted",
+        ),
+        pytest.param(
+            BUSY,
+            request(AGENT, DIAL, "+14155550124", "t-customer-care"),
+            FailureReason.SESSION_ALREADY_ACTIVE,
+            id="already-signed-in",
+        ),
     ],
 )
 def test_login_refusals(
@@ -213,22 +267,51 @@ def test_login_refusals(
 @pytest.mark.parametrize(
     ("email", "login", "reason"),
     [
-        pytest.param(CARL, request(SUPERVISOR, DIAL, "x"), FailureReason.CONTACT_CENTER_DISABLED,
-                     id="disabled-before-role"),
-        pytest.param(ALEX, request(SUPERVISOR, DIAL, "x"), FailureReason.ROLE_NOT_PERMITTED,
-                     id="role-before-device"),
-        pytest.param(SAM, request(SUPERVISOR, EXTENSION, "x"), FailureReason.DEVICE_NOT_PERMITTED,
-                     id="device-before-number"),
-        pytest.param(PAT, request(AGENT, DIAL, "+1 555 0100", None), FailureReason.INVALID_DIAL_NUMBER,
-                     id="dial-plan-before-provisioning-and-team"),
-        pytest.param(PAT, request(AGENT, DIAL, "+14155550199", None), FailureReason.NUMBER_NOT_PROVISIONED,
-                     id="provisioning-before-team"),
-        pytest.param(AVA, request(BOTH, DIAL, BUSY_NUMBER, None), FailureReason.TEAM_REQUIRED,
-                     id="team-before-duplicate"),
-        pytest.param(AVA, request(BOTH, DIAL, BUSY_NUMBER, "t-chat-email"), FailureReason.TEAM_NOT_ASSIGNED,
-                     id="assignment-before-duplicate"),
-        pytest.param(BUSY, request(AGENT, DIAL, BUSY_NUMBER, None), FailureReason.TEAM_REQUIRED,
-                     id="team-before-session"),
+        pytest.param(
+            CARL,
+            request(SUPERVISOR, DIAL, "x"),
+            FailureReason.CONTACT_CENTER_DISABLED,
+            id="disabled-before-role",
+        ),
+        pytest.param(
+            ALEX, request(SUPERVISOR, DIAL, "x"), FailureReason.ROLE_NOT_PERMITTED, id="role-before-device"
+        ),
+        pytest.param(
+            SAM,
+            request(SUPERVISOR, EXTENSION, "x"),
+            FailureReason.DEVICE_NOT_PERMITTED,
+            id="device-before-number",
+        ),
+        pytest.param(
+            PAT,
+            request(AGENT, DIAL, "+1 555 0100", None),
+            FailureReason.INVALID_DIAL_NUMBER,
+            id="dial-plan-before-provisioning-and-team",
+        ),
+        pytest.param(
+            PAT,
+            request(AGENT, DIAL, "+14155550199", None),
+            FailureReason.NUMBER_NOT_PROVISIONED,
+            id="provisioning-before-team",
+        ),
+        pytest.param(
+            AVA,
+            request(BOTH, DIAL, BUSY_NUMBER, None),
+            FailureReason.TEAM_REQUIRED,
+            id="team-before-duplicate",
+        ),
+        pytest.param(
+            AVA,
+            request(BOTH, DIAL, BUSY_NUMBER, "t-chat-email"),
+            FailureReason.TEAM_NOT_ASSIGNED,
+            id="assignment-before-duplicate",
+        ),
+        pytest.param(
+            BUSY,
+            request(AGENT, DIAL, BUSY_NUMBER, None),
+            FailureReason.TEAM_REQUIRED,
+            id="team-before-session",
+        ),
     ],
 )
 def test_login_checks_run_in_the_documented_order(
@@ -272,20 +355,32 @@ def test_each_call_gets_its_own_tracking_id(backend: ContactCenter) -> None:
         pytest.param(AVA, request(BOTH, DESKTOP, "", "t-sales-apac"), "", id="desktop-supervisor-agent"),
         pytest.param(DANA, request(AGENT, DESKTOP, "", "t-chat-email"), "", id="digital-only"),
         pytest.param(ALEX, request(AGENT, EXTENSION, "2001", "t-tech-support"), "2001", id="extension"),
-        pytest.param(AVA, request(BOTH, EXTENSION, "1002", "t-billing-escalations"), "1002",
-                     id="second-extension"),
+        pytest.param(
+            AVA, request(BOTH, EXTENSION, "1002", "t-billing-escalations"), "1002", id="second-extension"
+        ),
         pytest.param(SAM, request(SUPERVISOR, DIAL, "+14155550110"), "+14155550110", id="dial-number"),
-        pytest.param(AVA, request(BOTH, DIAL, "+1 (212) 555-0102", "t-sales-emea"), "+12125550102",
-                     id="formatted-dial-number"),
+        pytest.param(
+            AVA,
+            request(BOTH, DIAL, "+1 (212) 555-0102", "t-sales-emea"),
+            "+12125550102",
+            id="formatted-dial-number",
+        ),
         pytest.param(AVA, request(SUPERVISOR, DIAL, "+442079460123"), "+442079460123", id="international"),
-        pytest.param(PAT, request(AGENT, DIAL, "+13125550140", "t-collections"), "+13125550140",
-                     id="provisioned"),
-        pytest.param(SID, request(AGENT, DIAL, "+13125550199", "t-collections"), "+13125550199",
-                     id="criterion"),
-        pytest.param(INES, request(AGENT, DIAL, "+33199001234", "t-support-france"), "+33199001234",
-                     id="french"),
-        pytest.param(INES, request(AGENT, DIAL, "+61291234567", "t-sales-emea"), "+61291234567",
-                     id="french-agent-abroad"),
+        pytest.param(
+            PAT, request(AGENT, DIAL, "+13125550140", "t-collections"), "+13125550140", id="provisioned"
+        ),
+        pytest.param(
+            SID, request(AGENT, DIAL, "+13125550199", "t-collections"), "+13125550199", id="criterion"
+        ),
+        pytest.param(
+            INES, request(AGENT, DIAL, "+33199001234", "t-support-france"), "+33199001234", id="french"
+        ),
+        pytest.param(
+            INES,
+            request(AGENT, DIAL, "+61291234567", "t-sales-emea"),
+            "+61291234567",
+            id="french-agent-abroad",
+        ),
     ],
 )
 def test_login_succeeds(backend: ContactCenter, email: str, login: LoginRequest, number: str) -> None:

@@ -56,7 +56,10 @@ def test_the_callers_tracking_id_is_the_one_used(core: SimulatorCore) -> None:
     with pytest.raises(ContactCenterError) as unknown:
         core.profile("ghost@example.com", tracking_id="T-ghost")
     assert [e.value.tracking_id for e in (login, logout, state, unknown)] == [
-        "T-again", "T-logout", "T-idle", "T-ghost",
+        "T-again",
+        "T-logout",
+        "T-idle",
+        "T-ghost",
     ]
     assert [event.tracking_id for event in core.events(AVA)] == ["T-login", "T-state", "T-again"]
 

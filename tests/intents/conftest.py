@@ -14,8 +14,19 @@ HERE = Path(__file__).resolve().parent
 # Team names like the demo tenant's (a dozen, two of them similar: "Billing" / "Billing Escalations",
 # "Sales EMEA" / "Sales North America"), plus the French tenant's.
 TEAMS = (
-    "Billing", "Billing Escalations", "Retention", "Sales EMEA", "Sales North America", "Technical Support",
-    "Onboarding", "Claims", "VIP Care", "Service Client France", "Recouvrement", "Night Shift", "Facturation",
+    "Billing",
+    "Billing Escalations",
+    "Retention",
+    "Sales EMEA",
+    "Sales North America",
+    "Technical Support",
+    "Onboarding",
+    "Claims",
+    "VIP Care",
+    "Service Client France",
+    "Recouvrement",
+    "Night Shift",
+    "Facturation",
 )
 REGION = {"en": "US", "fr": "FR"}
 

@@ -146,7 +146,7 @@ class SimulatorCore:
         return self._call(tracking_id, login)
 
     def take_over(self, email: str, *, tracking_id: str | None = None) -> Outcome:
-        """"Continue here" (S12): the existing session is held here, unchanged; the other place is closed."""
+        """ "Continue here" (S12): the existing session is held here, unchanged; the other place is closed."""
 
         def move(tid: str) -> Outcome:
             user = self._user(email, tid)

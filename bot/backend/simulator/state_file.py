@@ -75,7 +75,11 @@ def load_state(path: Path) -> SavedState | None:
     if state.format != STATE_FORMAT or state.version != STATE_VERSION:
         log.warning(
             "ignoring the simulator state file %s: format %r version %r, expected %r version %r",
-            path, state.format, state.version, STATE_FORMAT, STATE_VERSION,
+            path,
+            state.format,
+            state.version,
+            STATE_FORMAT,
+            STATE_VERSION,
         )
         return None
     return SavedState(sessions=state.sessions, events=state.events)

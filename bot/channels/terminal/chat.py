@@ -99,7 +99,9 @@ async def run_interactive(assistant: Assistant, email: str | None, language: str
             for index, choice in enumerate(reply.choices, start=1):
                 console.print(f"   [bold magenta]{index}[/bold magenta]. {_escape(choice.label)}")
 
-    console.print("[bold]loginbot[/bold] — sign in to your contact-center station. [dim]Ctrl-D to quit.[/dim]")
+    console.print(
+        "[bold]loginbot[/bold] — sign in to your contact-center station. [dim]Ctrl-D to quit.[/dim]"
+    )
     while email is None or not looks_like_email(email):
         try:
             typed = await session.prompt_async("Your work email: ")
@@ -119,7 +121,9 @@ async def run_interactive(assistant: Assistant, email: str | None, language: str
         except EOFError:
             console.print("[dim]Bye. Your conversation is saved; run loginbot chat again to continue.[/dim]")
             return 0
-        shown = await assistant.handle(key, UserMessage(text=text, choice=choice_for_text(text, shown)), language=language)
+        shown = await assistant.handle(
+            key, UserMessage(text=text, choice=choice_for_text(text, shown)), language=language
+        )
         show(shown)
 
 
