@@ -487,7 +487,7 @@ def extract_teams(text: str, teams: Sequence[str], taken: Sequence[tuple[int, in
     if not index.names:
         return []
     words = [(m.start(), m.end(), _fold(m.group(0))) for m in _WORD.finditer(text)][:MAX_WORDS]
-    candidates: list[tuple[int, int | float, int, int, int]] = []  # (words, score, start, end, team index)
+    candidates: list[_Candidate] = []
     for i, first in enumerate(words):
         for j in range(i, min(len(words), i + index.longest + 1)):
             start, end = first[0], words[j][1]
@@ -504,11 +504,14 @@ def extract_teams(text: str, teams: Sequence[str], taken: Sequence[tuple[int, in
     return [Entity("team", index.names[t], s, e) for s, e, t in _best_non_overlapping(candidates)]
 
 
-def _best_non_overlapping(candidates: list[tuple[int, int | float, int, int, int]]) -> list[tuple[int, int, int]]:
+_Candidate = tuple[int, float, int, int, int]  # (words covered, score, start, end, team index)
+
+
+def _best_non_overlapping(candidates: list[_Candidate]) -> list[tuple[int, int, int]]:
     """Greedy: the candidate covering more of the user's words first ("sales north" beats "sales"),
     then the better score; keep exact ties on the same span."""
     candidates.sort(key=lambda c: (-c[0], -c[1], c[2], c[4]))
-    chosen: list[tuple[int, int | float, int, int, int]] = []
+    chosen: list[_Candidate] = []
     for words, score, start, end, team in candidates:
         if any(team == c[4] for c in chosen):
             continue

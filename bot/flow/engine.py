@@ -640,7 +640,9 @@ class _Turn:
         team = parse.entity("team")
         if team:
             # What was typed, not the recognizer's single pick: "sales" must ask which Sales team (S9).
-            filled |= self.apply_verdict(SPECS[Step.TEAM], self.check(Step.TEAM, parse_text_span(parse, team)))
+            filled |= self.apply_verdict(
+                SPECS[Step.TEAM], self.check(Step.TEAM, parse_text_span(parse, team))
+            )
         return filled
 
     def check(self, step: Step, value: str) -> Verdict:

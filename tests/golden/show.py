@@ -14,7 +14,7 @@ from tests.golden.harness import Rig, _setup, _text
 
 
 async def main():
-    spec = yaml.safe_load(open(sys.argv[1]))
+    spec = yaml.safe_load(Path(sys.argv[1]).read_text())
     d = Path(tempfile.mkdtemp())
     rig = Rig(d)
     key = conversation_key(spec["user"])

@@ -9,7 +9,16 @@ import pytest
 from tests.golden.harness import all_scenarios, load, run
 
 
-@pytest.mark.parametrize("path", all_scenarios(), ids=lambda p: p.stem)
+def _params() -> list[object]:
+    params: list[object] = []
+    for path in all_scenarios():
+        reason = load(path).get("xfail")
+        marks = [pytest.mark.xfail(reason=str(reason), strict=True)] if reason else []
+        params.append(pytest.param(path, id=path.stem, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("path", _params())
 def test_golden_conversation(path: Path, tmp_path: Path) -> None:
     run(path, tmp_path)
 

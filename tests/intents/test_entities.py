@@ -36,7 +36,13 @@ def test_phone_numbers_are_e164(text: str, region: str, value: str, surface: str
 
 @pytest.mark.parametrize(
     "text",
-    ["tracking id LOGINBOT-20240611-0042", "06 12 34 56 78", "version 1.2.3456789", "call 2001", "no digits here"],
+    [
+        "tracking id LOGINBOT-20240611-0042",
+        "06 12 34 56 78",
+        "version 1.2.3456789",
+        "call 2001",
+        "no digits here",
+    ],
 )
 def test_no_phone_number_where_there_is_none(text: str) -> None:
     assert not [e for e in found(text) if e[0] == "phone_number"]

@@ -39,8 +39,15 @@ def test_huge_message() -> None:
 
 def test_binary_garbage_and_control_characters() -> None:
     recognizer = Recognizer.default()
-    blobs = [os.urandom(4096).decode("latin-1"), "\x00\x01\x02\x1b[31m\x7f", "\ud800\udfff lone surrogates",
-             "🙂🔥👍" * 50, "‮reversed‬ text", "\u0301\u0301\u0301", "İstanbul ǅ ß ﬁ"]
+    blobs = [
+        os.urandom(4096).decode("latin-1"),
+        "\x00\x01\x02\x1b[31m\x7f",
+        "\ud800\udfff lone surrogates",
+        "🙂🔥👍" * 50,
+        "‮reversed‬ text",
+        "\u0301\u0301\u0301",
+        "İstanbul ǅ ß ﬁ",
+    ]
     for text in blobs:
         check(recognizer.parse(text, teams=TEAMS), text)
 
@@ -52,13 +59,17 @@ def test_wrong_types_do_not_raise() -> None:
     assert isinstance(recognizer.parse("log in", teams=[None, 3, ""], region="??"), Parse)  # type: ignore[list-item]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(max_size=300), st.lists(st.text(max_size=20), max_size=5), st.sampled_from(["US", "FR", "GB", "zz", ""]))
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.text(max_size=300),
+    st.lists(st.text(max_size=20), max_size=5),
+    st.sampled_from(["US", "FR", "GB", "zz", ""]),
+)
 def test_parse_never_raises(text: str, teams: list[str], region: str) -> None:
     check(Recognizer.default().parse(text, teams=teams, region=region), text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(st.text(alphabet=st.sampled_from("0123456789 +-().x@abcé"), max_size=80))
 def test_number_like_text_never_raises(text: str) -> None:
     check(Recognizer.default().parse(text, teams=TEAMS), text)

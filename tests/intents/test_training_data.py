@@ -179,7 +179,8 @@ def test_synonyms_agree_with_the_keyword_tables() -> None:
 
 def test_parse_annotated_forms() -> None:
     text, entities = parse_annotated(
-        'log me in as [both]{"entity": "role", "value": "supervisor_agent"} on [2001](extension) [x](team:Billing)'
+        'log me in as [both]{"entity": "role", "value": "supervisor_agent"} '
+        "on [2001](extension) [x](team:Billing)"
     )
     assert text == "log me in as both on 2001 x"
     assert [(e.entity, e.value, text[e.start : e.end]) for e in entities] == [
