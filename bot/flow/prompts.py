@@ -1,0 +1,184 @@
+"""The questions of the dialog: one `prompt_<step>` per step, with the choices a channel shows."""
+
+from __future__ import annotations
+
+from bot.backend.port import (
+    CallPreference,
+)
+from bot.flow.inputs import (
+    MAX_ERRORS,
+)
+from bot.flow.numbers import country_code_for_region
+from bot.flow.replies import Choice, ReplyKind
+from bot.flow.speaker import Speaker
+from bot.flow.state import Purpose, Step
+from bot.flow.steps import (
+    FIELD_STEPS,
+)
+
+
+class Prompts(Speaker):
+    """One question per step, with its choices; the dialog asks `prompt()` for the current step."""
+
+    def prompt_if_active(self, *, fallback_menu: bool = False) -> None:
+        if self.state.step is not None:
+            self.prompt()
+        elif fallback_menu:
+            self.say("idle.what_now", choices=self.menu())
+
+    def prompt(self) -> None:
+        step = self.state.step
+        if step is None:
+            return
+        if self.state.errors >= MAX_ERRORS:
+            self.say("help.way_out", choices=[Choice("cmd:cancel", self.t("menu.cancel"))])
+        builder = getattr(self, f"prompt_{step.value}")
+        builder()
+
+    def prompt_language(self) -> None:
+        self.say(
+            "ask.language",
+            ReplyKind.PROMPT,
+            choices=[Choice("lang:en", "English"), Choice("lang:fr", "Français")],
+        )
+
+    def prompt_take_over(self) -> None:
+        self.say(
+            "ask.take_over",
+            ReplyKind.PROMPT,
+            choices=[
+                Choice("takeover:yes", self.t("label.continue_here")),
+                Choice("takeover:no", self.t("label.no")),
+            ],
+        )
+
+    def prompt_role(self) -> None:
+        assert self.profile is not None
+        choices = [Choice(f"role:{r.value}", self.role_label(r)) for r in self.profile.roles]
+        self.say("ask.role", ReplyKind.PROMPT, choices=choices)
+
+    def prompt_call_preference(self) -> None:
+        assert self.profile is not None
+        choices = [Choice(f"call:{c.value}", self.call_label(c)) for c in self.profile.call_options]
+        self.say("ask.call_preference", ReplyKind.PROMPT, choices=choices)
+
+    def prompt_extension(self) -> None:
+        assert self.profile is not None
+        choices = [Choice(f"ext:{e}", e) for e in self.profile.extensions]
+        self.say("ask.extension", ReplyKind.PROMPT, choices=choices)
+
+    def prompt_country_code(self) -> None:
+        assert self.profile is not None
+        regions = [
+            self.profile.default_region,
+            "US",
+            "CA",
+            "GB",
+            "FR",
+            "DE",
+            "BE",
+            "CH",
+            "ES",
+            "IT",
+            "AU",
+            "IN",
+        ]
+        seen: list[str] = []
+        codes: set[str] = set()
+        for region in regions:
+            code = country_code_for_region(region)
+            if code and code not in codes:
+                seen.append(region)
+                codes.add(code)
+        choices = [
+            Choice(
+                f"cc:{country_code_for_region(r)}", f"+{country_code_for_region(r)} {self.country_name(r)}"
+            )
+            for r in seen
+        ]
+        key = "ask.country_code_for" if self.state.answers.pending_national else "ask.country_code"
+        self.say(key, ReplyKind.PROMPT, choices=choices, number=self.state.answers.pending_national or "")
+
+    def prompt_dial_number(self) -> None:
+        assert self.profile is not None
+        default = self.default_number()
+        numbers = list(dict.fromkeys([n for n in (default, *self.profile.dial_numbers) if n]))
+        choices = [
+            Choice(f"dn:{n}", n + (f" ({self.t('label.default')})" if n == default else "")) for n in numbers
+        ]
+        if self.profile.allows_other_numbers:
+            choices.append(Choice("dn:international", self.t("label.international_format")))
+        key = "ask.dial_number_with_default" if default else "ask.dial_number"
+        key = key if self.profile.allows_other_numbers else "ask.dial_number_pick"
+        self.say(key, ReplyKind.PROMPT, choices=choices, default=default or "")
+
+    def prompt_team(self) -> None:
+        assert self.profile is not None
+        if self.state.team_candidates:
+            teams = [t for t in self.profile.teams if t.id in self.state.team_candidates]
+            choices = [Choice(f"team:{t.id}", t.name) for t in teams]
+            self.say("ask.team_which", ReplyKind.PROMPT, choices=choices)
+            return
+        choices = [Choice(f"team:{t.id}", t.name) for t in self.profile.teams]
+        self.say("ask.team", ReplyKind.PROMPT, choices=choices)
+
+    def prompt_auto_login(self) -> None:
+        self.say(
+            "ask.auto_login",
+            ReplyKind.PROMPT,
+            choices=[
+                Choice("auto:yes", self.t("label.auto_yes")),
+                Choice("auto:no", self.t("label.auto_no")),
+            ],
+        )
+
+    def prompt_confirm(self) -> None:
+        save_key = "label.save_and_continue" if self.state.purpose is Purpose.LOGIN else "label.save"
+        choices = [Choice("confirm:yes", self.t(save_key)), Choice("confirm:change", self.t("label.change"))]
+        key = "ask.confirm" if self.state.purpose is Purpose.LOGIN else "ask.confirm_preferences"
+        self.say(key, ReplyKind.SUMMARY, choices=choices, fields=self.summary_fields())
+
+    def prompt_change_field(self) -> None:
+        assert self.profile is not None
+        choices = [
+            Choice(f"change:{step.value}", self.t(f"field.{step.value}"))
+            for step in FIELD_STEPS
+            if self.can_change(step)
+        ]
+        self.say("ask.change_field", ReplyKind.PROMPT, choices=choices)
+
+    def prompt_availability(self) -> None:
+        self.say(
+            "ask.availability",
+            ReplyKind.PROMPT,
+            choices=[
+                Choice("avail:available", self.t("label.state.available")),
+                Choice("avail:idle", self.t("label.state.idle")),
+            ],
+        )
+
+    def can_change(self, step: Step) -> bool:
+        assert self.profile is not None
+        profile, answers = self.profile, self.state.answers
+        if step is Step.ROLE:
+            return len(profile.roles) > 1
+        if step is Step.CALL_PREFERENCE:
+            return len(profile.call_options) > 1
+        if step is Step.EXTENSION:
+            return answers.call_preference is CallPreference.EXTENSION and len(profile.extensions) > 1
+        if step is Step.DIAL_NUMBER:
+            return answers.call_preference is CallPreference.DIAL_NUMBER and profile.allows_other_numbers
+        if step is Step.TEAM:
+            return answers.role is not None and answers.role.needs_team and len(profile.teams) > 1
+        return True
+
+    def default_number(self) -> str | None:
+        """Saved preferences first, then the administrator's default DN (S8)."""
+        saved = self.context.preferences.dial_number if self.context.preferences else None
+        if self.profile is None:
+            return saved
+        return (
+            saved
+            or self.profile.default_dn
+            or (self.profile.dial_numbers[0] if self.profile.dial_numbers else None)
+        )
