@@ -32,10 +32,26 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _QuietFormatter(logging.Formatter):
+    """Tracebacks only at DEBUG: on a terminal, the user reads standard error too (X1)."""
+
+    def __init__(self, *, tracebacks: bool) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.tracebacks = tracebacks
+
+    def formatException(self, ei: object) -> str:
+        return redact(super().formatException(ei)) if self.tracebacks else ""  # type: ignore[arg-type]
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not self.tracebacks:
+            record.exc_text = ""
+        return super().format(record).rstrip()
+
+
 def configure(level: str = "WARNING") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_QuietFormatter(tracebacks=level.upper() == "DEBUG"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

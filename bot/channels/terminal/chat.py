@@ -8,6 +8,7 @@ line, so that a program can hold the conversation. The channel only translates: 
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from typing import TextIO
@@ -17,6 +18,8 @@ from bot.channels.render import choice_for_text, plain_lines
 from bot.flow.engine import UserMessage
 from bot.flow.replies import Reply, ReplyKind
 from storage import ConversationKey
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "terminal"
 WORKSPACE = "local"
@@ -84,20 +87,22 @@ async def run_interactive(assistant: Assistant, email: str | None, language: str
     from prompt_toolkit.completion import FuzzyWordCompleter
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     session: PromptSession[str] = PromptSession()
 
     def show(replies: list[Reply]) -> None:
+        # Text objects, not markup: a user's or a tenant's text may contain [brackets].
         for reply in replies:
-            console.print(f"[cyan]loginbot ›[/cyan] [{_STYLE[reply.kind]}]{_escape(reply.text)}[/]")
+            console.print(Text.assemble(("loginbot › ", "cyan"), (reply.text, _STYLE[reply.kind])))
             if reply.fields:
                 table = Table(show_header=False, box=None, padding=(0, 2))
                 for label, value in reply.fields.items():
-                    table.add_row(f"[dim]{_escape(label)}[/dim]", _escape(value))
+                    table.add_row(Text(label, style="dim"), Text(value))
                 console.print(table)
             for index, choice in enumerate(reply.choices, start=1):
-                console.print(f"   [bold magenta]{index}[/bold magenta]. {_escape(choice.label)}")
+                console.print(Text.assemble(("   " + str(index), "bold magenta"), ". " + choice.label))
 
     console.print(
         "[bold]loginbot[/bold] — sign in to your contact-center station. [dim]Ctrl-D to quit.[/dim]"
@@ -127,16 +132,14 @@ async def run_interactive(assistant: Assistant, email: str | None, language: str
         show(shown)
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
-
-
 async def run_chat(assistant: Assistant, email: str | None, language: str | None) -> int:
     try:
         if sys.stdin.isatty() and sys.stdout.isatty():
             return await run_interactive(assistant, email, language)
         return await run_line_mode(assistant, email, language, sys.stdin, sys.stdout)
+    except Exception:
+        log.exception("the terminal chat stopped")
+        print("loginbot stopped after an unexpected error. Your conversation is saved: run it again.")
+        return 1
     finally:
         await assistant.aclose()
