@@ -178,6 +178,10 @@ class Dialog(Prompts):
             self.state.step = None
             self.sign_out()
             return True
+        if parse.intent == "reset_auto_login":
+            self.set_auto_login(self.means_turn_on(parse.text))
+            self.prompt()
+            return True
         if parse.intent == "login":
             self.prompt()  # already signing in: ask the question again rather than call it an error
             return True
@@ -196,6 +200,7 @@ class Dialog(Prompts):
         self.state.editing = None
         self.state.errors = 0
         self.state.team_candidates = []
+        self.state.refused_numbers = []
         self.state.automatic = False
         self.state.take_over = False
         self.state.choices = []

@@ -102,7 +102,8 @@ class Prompts(Speaker):
     def prompt_dial_number(self) -> None:
         assert self.profile is not None
         default = self.default_number()
-        numbers = list(dict.fromkeys([n for n in (default, *self.profile.dial_numbers) if n]))
+        offered = (default, *self.profile.dial_numbers)
+        numbers = list(dict.fromkeys(n for n in offered if n and n not in self.state.refused_numbers))
         choices = [
             Choice(f"dn:{n}", n + (f" ({self.t('label.default')})" if n == default else "")) for n in numbers
         ]
@@ -175,10 +176,7 @@ class Prompts(Speaker):
     def default_number(self) -> str | None:
         """Saved preferences first, then the administrator's default DN (S8)."""
         saved = self.context.preferences.dial_number if self.context.preferences else None
-        if self.profile is None:
-            return saved
-        return (
-            saved
-            or self.profile.default_dn
-            or (self.profile.dial_numbers[0] if self.profile.dial_numbers else None)
-        )
+        configured = self.profile.dial_numbers if self.profile else ()
+        candidates = (saved, self.profile.default_dn if self.profile else None, *configured)
+        # A number the contact center just refused is not offered again as the default (S7).
+        return next((n for n in candidates if n and n not in self.state.refused_numbers), None)

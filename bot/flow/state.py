@@ -108,6 +108,7 @@ class FlowState(BaseModel):
     errors: int = 0  # consecutive unusable answers at the current step
     choices: list[str] = Field(default_factory=list)  # values of the last numbered choices shown
     team_candidates: list[str] = Field(default_factory=list)  # team ids left to pick from (S9)
+    refused_numbers: list[str] = Field(default_factory=list)  # refused by the contact center this dialog
     automatic: bool = False  # the attempt under way is an auto-login (S6, S7)
     take_over: bool = False  # the user said "continue here" (S12)
     in_flight: str | None = None  # a backend call was started and its outcome is not recorded yet (X2)

@@ -36,6 +36,10 @@ _FIX_BY_ASKING: dict[FailureReason, str] = {
 }
 
 
+# Refusals that are the user's own situation, not a fault to report to an administrator.
+_NOTHING_TO_TRACK = frozenset({FailureReason.NOT_LOGGED_IN})
+
+
 class Turn(Dialog):
     """A whole turn: the dialog, plus what to say and do when an effect's outcome comes back."""
 
@@ -104,7 +108,7 @@ class Turn(Dialog):
             tracking_id=event.tracking_id or "-",
             number=self.state.answers.dial_number or self.state.answers.extension or "",
         )
-        if event.tracking_id:
+        if event.tracking_id and reason not in _NOTHING_TO_TRACK:
             self.say("failure.tracking_id", tracking_id=event.tracking_id)
         if not isinstance(effect, SubmitLogin):
             return
@@ -119,6 +123,9 @@ class Turn(Dialog):
             self.prefill_from_preferences(explain=False)
         slot = _FIX_BY_ASKING.get(reason)
         if slot == "number":
+            refused = self.state.answers.dial_number or self.state.answers.extension
+            if refused and refused not in self.state.refused_numbers:
+                self.state.refused_numbers.append(refused)
             slot = (
                 "extension"
                 if self.state.answers.call_preference is CallPreference.EXTENSION
