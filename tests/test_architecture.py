@@ -71,9 +71,7 @@ def test_the_walk_sees_imports() -> None:
 
 def test_storage_is_the_only_package_importing_database_libraries() -> None:
     offenders = [
-        relative(path)
-        for path in modules("bot", "intents")
-        if imported_roots(path) & DATABASE_LIBRARIES
+        relative(path) for path in modules("bot", "intents") if imported_roots(path) & DATABASE_LIBRARIES
     ]
     assert offenders == []
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.assistant import Assistant
-from bot.backend.port import LoginRequest, Outcome, UserProfile
+from bot.backend.port import CallPreference, LoginRequest, Outcome, Role, UserProfile
 from bot.backend.simulator import DEMO_TENANT_FILE, SimulatorBackend, SimulatorCore, Tenant, load_tenant
 from bot.flow.engine import FlowEngine, UserMessage
 from bot.flow.replies import Reply, ReplyKind
@@ -59,7 +60,9 @@ def text_of(replies: list[Reply]) -> str:
     return "\n".join(r.text for r in replies)
 
 
-async def say_all(assistant: Assistant, messages: tuple[UserMessage, ...], key: ConversationKey = KEY) -> list[Reply]:
+async def say_all(
+    assistant: Assistant, messages: tuple[UserMessage, ...], key: ConversationKey = KEY
+) -> list[Reply]:
     replies: list[Reply] = []
     for message in messages:
         replies = await assistant.handle(key, message)
@@ -170,7 +173,9 @@ def test_two_processes_confirming_at_once_sign_in_exactly_once(tmp_path: Path) -
         {"step": None, "updated_at": [1, 2, 3]},
     ],
 )
-def test_an_unreadable_saved_state_starts_a_fresh_conversation(tmp_path: Path, garbage: dict[str, object]) -> None:
+def test_an_unreadable_saved_state_starts_a_fresh_conversation(
+    tmp_path: Path, garbage: dict[str, object]
+) -> None:
     async def scenario() -> None:
         rig = Rig(tmp_path)
         rig.store.commit_turn(key=KEY, state=garbage, step="role", language="en", expected_version=None)
@@ -178,7 +183,7 @@ def test_an_unreadable_saved_state_starts_a_fresh_conversation(tmp_path: Path, g
         assert keys(opened) == ["greet.hello"]
         replies = await rig.assistant.handle(KEY, UserMessage(choice="cmd:login"))
         assert keys(replies) == ["ask.role"]
-        assert rig.state().step is not None and rig.state().step.value == "role"
+        assert rig.state().step == "role"
         await rig.assistant.aclose()
 
     asyncio.run(scenario())
@@ -225,7 +230,7 @@ def test_preferences_are_saved_even_when_the_sign_in_fails(tmp_path: Path) -> No
         assert [(a.outcome, a.reason) for a in attempts] == [("failure", "DUPLICATE_LOCATION")]
         assert attempts[0].tracking_id
         # the dialog asks for another number (S7, S11)
-        assert rig.state().step is not None and rig.state().step.value == "dial_number"
+        assert rig.state().step == "dial_number"
         await rig.assistant.aclose()
 
     asyncio.run(scenario())
@@ -291,6 +296,64 @@ def test_an_unknown_user_is_told_so(tmp_path: Path) -> None:
         replies = await rig.assistant.handle(key, UserMessage(choice="cmd:login"))
         assert keys(replies) == ["user.unknown"]
         assert "nobody@example.com" in replies[0].text
+        await rig.assistant.aclose()
+
+    asyncio.run(scenario())
+
+
+def _crash_midway(rig: Rig, age: timedelta) -> None:
+    """What a process that died after claiming the sign-in (before recording its outcome) left."""
+    stored = rig.store.load_conversation(KEY)
+    assert stored is not None
+    state = FlowState.model_validate(stored.state)
+    state.step = None
+    state.in_flight = "login"
+    state.in_flight_since = datetime.now(UTC) - age
+    rig.store.commit_turn(
+        key=KEY,
+        state=state.model_dump(mode="json"),
+        step=None,
+        language=state.language,
+        expected_version=stored.version,
+    )
+
+
+@pytest.mark.parametrize("signed_in_before_the_crash", [False, True])
+def test_after_a_crash_the_next_turn_checks_the_session_instead_of_signing_in_again(
+    tmp_path: Path, signed_in_before_the_crash: bool
+) -> None:
+    async def scenario() -> None:
+        rig = Rig(tmp_path)
+        await rig.assistant.open(KEY)
+        await say_all(rig.assistant, TO_CONFIRM)
+        if signed_in_before_the_crash:
+            rig.core.station_login(
+                AVA,
+                LoginRequest(Role.SUPERVISOR_AGENT, CallPreference.DIAL_NUMBER, "+12125550102", "t-billing"),
+            )
+        _crash_midway(rig, timedelta(minutes=5))
+        replies = await rig.assistant.handle(KEY, UserMessage("yes"))
+        expected = "reconcile.signed_in" if signed_in_before_the_crash else "reconcile.not_signed_in"
+        assert keys(replies) == [expected]
+        logins = [e for e in rig.core.events(AVA) if e.kind == "StationLogin"]
+        assert len(logins) == (1 if signed_in_before_the_crash else 0)
+        state = rig.state()
+        assert state.in_flight is None and state.step is None
+        await rig.assistant.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_call_still_under_way_is_not_sent_again(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        rig = Rig(tmp_path)
+        await rig.assistant.open(KEY)
+        await say_all(rig.assistant, TO_CONFIRM)
+        _crash_midway(rig, timedelta(seconds=1))
+        for message in (UserMessage("yes"), UserMessage(choice="confirm:yes"), UserMessage("log me in")):
+            replies = await rig.assistant.handle(KEY, message)
+            assert keys(replies) == ["busy.still_working"]
+        assert [e for e in rig.core.events(AVA) if e.kind == "StationLogin"] == []
         await rig.assistant.aclose()
 
     asyncio.run(scenario())

@@ -147,11 +147,14 @@ class Dialog(Prompts):
 
     def global_command(self, parse: Parsed, text: str) -> bool:
         folded = text.casefold().strip(" .!?")
-        if (parse.intent == "cancel" and parse.confidence >= CONFIDENT) or folded in self.words("cancel"):
-            self.cancel()
-            return True
         if folded in self.words("restart"):
             self.start_login(None, restart=True)
+            return True
+        if self.state.step is Step.DIAL_NUMBER and any(w in folded for w in self.words("international")):
+            self.answer_choice("dn", "international")  # typed, the same as the button (S5)
+            return True
+        if (parse.intent == "cancel" and parse.confidence >= CONFIDENT) or folded in self.words("cancel"):
+            self.cancel()
             return True
         if (parse.intent == "help" and parse.confidence >= CONFIDENT) or folded in self.words("help"):
             self.help()
@@ -412,16 +415,18 @@ class Dialog(Prompts):
         answers = self.state.answers
         filled = False
         role = parse.entity("role")
-        if role:
+        if role and self.may_fill(Step.ROLE):
             filled |= self.apply_verdict(SPECS[Step.ROLE], self.check(Step.ROLE, role.value))
         call = parse.entity("call_preference")
         extension = parse.entity("extension")
         number = parse.entity("phone_number")
-        if call and call.value in CallPreference.__members__.values():
+        if call and call.value in CallPreference.__members__.values() and self.may_fill(Step.CALL_PREFERENCE):
             filled |= self.apply_verdict(
                 SPECS[Step.CALL_PREFERENCE],
                 self.check(Step.CALL_PREFERENCE, call.value),
             )
+        if not self.may_fill(Step.EXTENSION if extension else Step.DIAL_NUMBER):
+            extension = number = None
         if extension and (answers.call_preference in (None, CallPreference.EXTENSION)):
             if CallPreference.EXTENSION in profile.call_options and answers.call_preference is None:
                 self.state.answers.call_preference = CallPreference.EXTENSION
@@ -432,12 +437,20 @@ class Dialog(Prompts):
             raw = parse_text_span(parse, number)
             filled |= self.apply_verdict(SPECS[Step.DIAL_NUMBER], self.check(Step.DIAL_NUMBER, raw))
         team = parse.entity("team")
-        if team:
+        if team and self.may_fill(Step.TEAM):
             # What was typed, not the recognizer's single pick: "sales" must ask which Sales team (S9).
             filled |= self.apply_verdict(
                 SPECS[Step.TEAM], self.check(Step.TEAM, parse_text_span(parse, team))
             )
         return filled
+
+    def may_fill(self, step: Step) -> bool:
+        """Answers ahead are welcome at any step; changing an earlier answer is for the summary, so a
+        number typed at the team question is not silently taken as a new number."""
+        current = self.state.step
+        if current in (None, Step.CONFIRM, Step.CHANGE_FIELD) or current is step:
+            return True
+        return not SPECS[step].answered(self.state.answers)
 
     def check(self, step: Step, value: str) -> Verdict:
         spec = SPECS[step]
@@ -464,6 +477,8 @@ class Dialog(Prompts):
 
     def accept(self, spec: StepSpec, value: object) -> None:
         setattr(self.state.answers, spec.slot, value)
+        if spec.step is Step.DIAL_NUMBER:
+            self.state.answers.pending_national = None
         if spec.step is Step.COUNTRY_CODE:
             self.finish_national_number()
         if spec.step is Step.TEAM:
@@ -532,6 +547,9 @@ class Dialog(Prompts):
                 self.yes_no(parse, text, self.answer_confirm, on_unknown=lambda: self.confirm_unknown(text))
             return
         spec = SPECS[step]
+        if taken and self.profile is not None and not spec.applies(self.profile, self.state.answers):
+            self.advance()  # the message answered what this step was for (a full number at COUNTRY_CODE)
+            return
         if step in self.rejected:
             self.state.errors += 1
             self.prompt()
@@ -714,7 +732,9 @@ class Dialog(Prompts):
         spec = SPECS[step]
         self.state.answers = self.state.answers.cleared(spec.slot)
         if step is Step.CALL_PREFERENCE:
-            self.state.answers = self.state.answers.cleared("extension", "dial_number")
+            self.state.answers = self.state.answers.cleared("extension", "dial_number", "country_code")
+        if step is Step.DIAL_NUMBER:
+            self.state.answers = self.state.answers.cleared("country_code", "pending_national")
         self.state.editing = step
         self.advance()
 

@@ -17,6 +17,7 @@ _SEPARATORS = re.compile(r"[\s().\-/\u00a0\u2010-\u2015]")
 # International direct dialling prefixes: 011 from North America, 00 from most of the world.
 _IDD_PREFIXES = ("011", "00")
 MAX_NUMBER_LENGTH = 43  # the API's limit for dialNumber
+MIN_NATIONAL_DIGITS = 4  # shorter than any national number: say so rather than ask for a country code
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ def parse_number(raw: str, *, country_code: str | None = None) -> NumberCheck:
         if region is None:
             return _reject("number.bad_country_code", number="+" + country_code)
         international = text  # national: phonenumbers drops the trunk prefix ("06..." in France)
+    elif len(text) < MIN_NATIONAL_DIGITS:
+        return _reject("number.too_short")
     else:
         return NumberCheck(needs_country_code=True)
     try:

@@ -31,7 +31,7 @@ class Prompts(Speaker):
         if step is None:
             return
         if self.state.errors >= MAX_ERRORS:
-            self.say("help.way_out", choices=[Choice("cmd:cancel", self.t("menu.cancel"))])
+            self.say("help.way_out")  # no choices of its own: the question's numbers follow
         builder = getattr(self, f"prompt_{step.value}")
         builder()
 
@@ -109,6 +109,11 @@ class Prompts(Speaker):
         ]
         if self.profile.allows_other_numbers:
             choices.append(Choice("dn:international", self.t("label.international_format")))
+        code = self.state.answers.country_code
+        if code and self.state.editing is Step.DIAL_NUMBER:
+            # International format: the country code is chosen, only the national number is missing (S5).
+            self.say("ask.dial_number_national", ReplyKind.PROMPT, code=code)
+            return
         key = "ask.dial_number_with_default" if default else "ask.dial_number"
         key = key if self.profile.allows_other_numbers else "ask.dial_number_pick"
         self.say(key, ReplyKind.PROMPT, choices=choices, default=default or "")

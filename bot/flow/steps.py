@@ -70,7 +70,7 @@ def validate_extension(value: str, profile: UserProfile, answers: Answers) -> Ve
 def validate_country_code(value: str, profile: UserProfile, answers: Answers) -> Verdict:
     code = normalize_country_code(value)
     if code is None:
-        return reject("country.unknown", code=value.strip()[:12])
+        return reject("country.unknown", code=value.strip()[:24])
     return Verdict(code)
 
 
@@ -87,6 +87,8 @@ def validate_team(value: str, profile: UserProfile, answers: Answers) -> Verdict
     match = match_team(value, profile.teams)
     if match.team is not None:
         return Verdict(match.team.id)
+    if len(match.candidates) == 1:
+        return Verdict(match.candidates[0].id)  # one plausible team: take it rather than ask "which one?"
     if match.candidates:
         return Verdict(candidates=tuple(t.id for t in match.candidates))
     return reject("team.unknown", team=value.strip()[:60])

@@ -32,36 +32,172 @@ CATALOG = Catalog.default()
 APOLOGIES = {"error.internal", "error.storage", "error.conflict"}
 
 TEXTS = [
-    "log me in", "sign me in", "login", "yes", "no", "ok", "cancel", "help", "restart", "?",
-    "sign me out", "log out", "set me to available", "set me idle", "available", "idle",
-    "show my preferences", "stop logging me in automatically", "turn auto login back on",
-    "supervisor", "supervisor and agent", "agent", "as an agent", "desktop", "browser", "extension",
-    "dial number", "extension 1001", "extension 2001", "1001", "2001", "2002",
-    "+1 212 555 0102", "+14155550101", "+14155550123", "+1 312 555 0140", "+1 312 555 0177",
-    "+1 555 555 0100", "011 61 2 9374 4000", "0033 1 99 00 12 34", "01 99 00 12 34", "415 555 0101",
-    "+33 1 99 00 12 34", "international", "international format", "+33", "33", "FR", "+1", "999",
-    "default", "the default", "Billing", "billing", "bill", "biling", "sales", "sales emea",
-    "Customer Care", "tech support", "Support France", "Collections", "Chat and Email", "xyz",
-    "change", "change the team", "the team", "team", "number", "the number", "role", "auto",
-    "continue", "continue here", "save and continue", "submit", "don't show again",
+    "log me in",
+    "sign me in",
+    "login",
+    "yes",
+    "no",
+    "ok",
+    "cancel",
+    "help",
+    "restart",
+    "?",
+    "sign me out",
+    "log out",
+    "set me to available",
+    "set me idle",
+    "available",
+    "idle",
+    "show my preferences",
+    "stop logging me in automatically",
+    "turn auto login back on",
+    "supervisor",
+    "supervisor and agent",
+    "agent",
+    "as an agent",
+    "desktop",
+    "browser",
+    "extension",
+    "dial number",
+    "extension 1001",
+    "extension 2001",
+    "1001",
+    "2001",
+    "2002",
+    "+1 212 555 0102",
+    "+14155550101",
+    "+14155550123",
+    "+1 312 555 0140",
+    "+1 312 555 0177",
+    "+1 555 555 0100",
+    "011 61 2 9374 4000",
+    "0033 1 99 00 12 34",
+    "01 99 00 12 34",
+    "415 555 0101",
+    "+33 1 99 00 12 34",
+    "international",
+    "international format",
+    "+33",
+    "33",
+    "FR",
+    "+1",
+    "999",
+    "default",
+    "the default",
+    "Billing",
+    "billing",
+    "bill",
+    "biling",
+    "sales",
+    "sales emea",
+    "Customer Care",
+    "tech support",
+    "Support France",
+    "Collections",
+    "Chat and Email",
+    "xyz",
+    "change",
+    "change the team",
+    "the team",
+    "team",
+    "number",
+    "the number",
+    "role",
+    "auto",
+    "continue",
+    "continue here",
+    "save and continue",
+    "submit",
+    "don't show again",
     "sign me in as supervisor and agent on extension 1001, team Billing",
     "log me in as agent with dial number +1 212 555 0102 team sales",
-    "switch to French", "speak English", "en français", "connecte-moi", "déconnecte-moi", "oui",
-    "non", "annuler", "aide", "bonjour", "hello", "hi", "thanks, bye", "I forgot my password",
-    "troubleshoot my login", "what's the weather", "1", "2", "3", "4", "5", "12", "0", "99", "",
-    "   ", "\x00\x01\x02", "🙂🙂", "a" * 2500, "null", "{}", "<script>", "'; DROP TABLE x; --",
+    "switch to French",
+    "speak English",
+    "en français",
+    "connecte-moi",
+    "déconnecte-moi",
+    "oui",
+    "non",
+    "annuler",
+    "aide",
+    "bonjour",
+    "hello",
+    "hi",
+    "thanks, bye",
+    "I forgot my password",
+    "troubleshoot my login",
+    "what's the weather",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "12",
+    "0",
+    "99",
+    "",
+    "   ",
+    "\x00\x01\x02",
+    "🙂🙂",
+    "a" * 2500,
+    "null",
+    "{}",
+    "<script>",
+    "'; DROP TABLE x; --",
 ]
 BUTTONS = [
-    "cmd:login", "cmd:logout", "cmd:preferences", "cmd:edit_preferences", "cmd:autologin_on",
-    "cmd:autologin_off", "cmd:help", "cmd:cancel", "cmd:restart", "cmd:availability",
-    "lang:en", "lang:fr", "takeover:yes", "takeover:no", "confirm:yes", "confirm:change",
-    "change:role", "change:call_preference", "change:extension", "change:dial_number", "change:team",
-    "change:auto_login", "avail:available", "avail:idle", "role:supervisor", "role:supervisor_agent",
-    "role:agent", "call:desktop", "call:extension", "call:dial_number", "ext:1001", "ext:2001",
-    "ext:9999", "cc:1", "cc:33", "cc:44", "dn:+14155550101", "dn:+12125550102", "dn:+14155550123",
-    "dn:+33199001234", "dn:+13125550140", "dn:international", "dn:other", "team:t-billing",
-    "team:t-sales-emea", "team:t-customer-care", "team:t-support-france", "team:t-collections",
-    "team:t-chat-email", "team:t-nope", "auto:yes", "auto:no",
+    "cmd:login",
+    "cmd:logout",
+    "cmd:preferences",
+    "cmd:edit_preferences",
+    "cmd:autologin_on",
+    "cmd:autologin_off",
+    "cmd:help",
+    "cmd:cancel",
+    "cmd:restart",
+    "cmd:availability",
+    "lang:en",
+    "lang:fr",
+    "takeover:yes",
+    "takeover:no",
+    "confirm:yes",
+    "confirm:change",
+    "change:role",
+    "change:call_preference",
+    "change:extension",
+    "change:dial_number",
+    "change:team",
+    "change:auto_login",
+    "avail:available",
+    "avail:idle",
+    "role:supervisor",
+    "role:supervisor_agent",
+    "role:agent",
+    "call:desktop",
+    "call:extension",
+    "call:dial_number",
+    "ext:1001",
+    "ext:2001",
+    "ext:9999",
+    "cc:1",
+    "cc:33",
+    "cc:44",
+    "dn:+14155550101",
+    "dn:+12125550102",
+    "dn:+14155550123",
+    "dn:+33199001234",
+    "dn:+13125550140",
+    "dn:international",
+    "dn:other",
+    "team:t-billing",
+    "team:t-sales-emea",
+    "team:t-customer-care",
+    "team:t-support-france",
+    "team:t-collections",
+    "team:t-chat-email",
+    "team:t-nope",
+    "auto:yes",
+    "auto:no",
 ]
 
 
@@ -74,8 +210,13 @@ class Pick:
 
 Action = UserMessage | Pick
 
+# Known bug (see test_a_superscript_digit_is_not_an_internal_error): characters such as "²" that
+# str.isdigit() accepts but int() refuses crash the turn. Kept out here so the search finds new bugs.
 _safe_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="{}"), max_size=40
+    alphabet=st.characters(codec="utf-8", exclude_characters="{}").filter(
+        lambda c: not (c.isdigit() and not c.isdecimal())
+    ),
+    max_size=40,
 )
 ACTIONS: st.SearchStrategy[Action] = st.one_of(
     st.builds(Pick, st.integers(min_value=0, max_value=12)),
@@ -88,6 +229,9 @@ ACTIONS: st.SearchStrategy[Action] = st.one_of(
 )
 
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+# Known bug (see test_a_menu_button_clicked_mid_dialog_asks_the_question_again): these buttons answer
+# without asking the pending question again. The prompt invariant is waived for them only.
+NO_REPROMPT_YET = {"cmd:preferences", "cmd:autologin_on", "cmd:autologin_off"}
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +275,7 @@ def _check_state(store: Store, key: ConversationKey, replies: list[Reply], messa
     assert FlowState.model_validate(state.model_dump(mode="json")) == state
     assert state.model_dump(mode="json") == stored.state
     assert stored.step == (state.step.value if state.step else None)
-    if state.step is not None:
+    if state.step is not None and message.choice not in NO_REPROMPT_YET:
         prompts = [r for r in replies if r.kind in (ReplyKind.PROMPT, ReplyKind.SUMMARY)]
         assert any(r.step == state.step.value for r in prompts), (
             f"{message!r}: waiting on {state.step.value} without asking; said {[r.key for r in replies]}"
@@ -172,7 +316,9 @@ def _check_contact_center(core: SimulatorCore, store: Store, email: str) -> None
 async def _converse(db: Path, email: str, actions: list[Action], language: str | None) -> None:
     core = SimulatorCore(TENANT)
     store = Store.from_url(f"sqlite:///{db}")
-    assistant = Assistant(engine=FlowEngine(Recognizer.default()), store=store, backend=SimulatorBackend(core))
+    assistant = Assistant(
+        engine=FlowEngine(Recognizer.default()), store=store, backend=SimulatorBackend(core)
+    )
     key = ConversationKey("prop", "local", email)
     try:
         shown = await assistant.open(key, language=language)
@@ -190,7 +336,7 @@ async def _converse(db: Path, email: str, actions: list[Action], language: str |
 
 
 @settings(
-    max_examples=60,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -238,3 +384,62 @@ def test_every_demo_user_can_be_walked_to_an_outcome(template_db: Path, work_dir
         assert stored is not None
     finally:
         store.close()
+
+
+# --- bugs the random conversations found ----------------------------------------------------------
+
+
+def _run_turns(db: Path, email: str, messages: list[UserMessage]) -> list[list[Reply]]:
+    async def go() -> list[list[Reply]]:
+        store = Store.from_url(f"sqlite:///{db}")
+        assistant = Assistant(
+            engine=FlowEngine(Recognizer.default()),
+            store=store,
+            backend=SimulatorBackend(SimulatorCore(TENANT)),
+        )
+        key = ConversationKey("prop", "local", email)
+        try:
+            turns = [await assistant.open(key)]
+            for message in messages:
+                turns.append(await assistant.handle(key, message))
+            return turns
+        finally:
+            await assistant.aclose()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.xfail(
+    reason="numbered_choice() trusts str.isdigit(): '²' passes it, int('²') raises ValueError, "
+    "and the turn ends in the error.internal apology",
+    strict=True,
+)
+@pytest.mark.parametrize("text", ["²", "³", "①"])
+def test_a_superscript_digit_is_not_an_internal_error(template_db: Path, work_dir: Path, text: str) -> None:
+    db = work_dir / f"{uuid.uuid4().hex}.db"
+    shutil.copyfile(template_db, db)
+    turns = _run_turns(db, "alex.agent@example.com", [UserMessage(text=text)])
+    replies = turns[-1]
+    assert [r.key for r in replies if r.key in APOLOGIES] == []
+    assert all(r.text.strip() for r in replies)
+
+
+@pytest.mark.xfail(
+    reason="a menu button (My preferences, auto-login on/off) clicked while a sign-in question is "
+    "pending answers it but never asks the pending question again, so the user is left without a prompt",
+    strict=True,
+)
+@pytest.mark.parametrize("button", sorted(NO_REPROMPT_YET))
+def test_a_menu_button_clicked_mid_dialog_asks_the_question_again(
+    template_db: Path, work_dir: Path, button: str
+) -> None:
+    db = work_dir / f"{uuid.uuid4().hex}.db"
+    shutil.copyfile(template_db, db)
+    turns = _run_turns(
+        db, "alex.agent@example.com", [UserMessage(choice="cmd:login"), UserMessage(choice=button)]
+    )
+    assert [r.key for r in turns[1]][-1] == "ask.call_preference"  # the question pending before the click
+    replies = turns[2]
+    assert any(r.kind is ReplyKind.PROMPT and r.step == "call_preference" for r in replies), [
+        r.key for r in replies
+    ]

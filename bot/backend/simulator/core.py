@@ -288,10 +288,12 @@ class SimulatorCore:
         if request.role not in profile.roles:
             raise LoginFailed(FailureReason.ROLE_NOT_PERMITTED, tid, f"role {request.role.value} not allowed")
         preference = request.call_preference
-        digital_only = not profile.call_options and preference is CallPreference.DESKTOP
+        # The service sees a device type, not our enum: a digital-only station is a BROWSER device.
+        digital_only = not profile.call_options and request.device_type == "BROWSER"
         if preference not in profile.call_options and not digital_only:
             raise LoginFailed(FailureReason.DEVICE_NOT_PERMITTED, tid, f"{request.device_type} not allowed")
-        number = "" if preference is CallPreference.DESKTOP else canonical_number(request.dial_number)
+        browser = preference in (CallPreference.DESKTOP, None)
+        number = "" if browser else canonical_number(request.dial_number)
         if preference is CallPreference.EXTENSION and number not in profile.extensions:
             raise LoginFailed(FailureReason.INVALID_DIAL_NUMBER, tid, "not one of the user's extensions")
         if preference is CallPreference.DIAL_NUMBER:
