@@ -150,6 +150,15 @@ class Dialog(Prompts):
         if folded in self.words("restart"):
             self.start_login(None, restart=True)
             return True
+        field = self.field_to_change(folded)
+        if (
+            field is not None
+            and self.state.step in SPECS
+            and self.profile is not None
+            and self.can_change(field)
+        ):
+            self.change_field(field.value)  # "change the number" at a later question (S10)
+            return True
         if self.state.step is Step.DIAL_NUMBER and any(w in folded for w in self.words("international")):
             self.answer_choice("dn", "international")  # typed, the same as the button (S5)
             return True
@@ -618,6 +627,15 @@ class Dialog(Prompts):
             on_unknown()
         else:
             self.not_understood()
+
+    def field_to_change(self, folded: str) -> Step | None:
+        """ "change the team", "modifier le numéro": a change word and a field's name."""
+        if not any(word in folded for word in self.words("change")):
+            return None
+        return next(
+            (step for step in FIELD_STEPS if any(w in folded for w in self.words(f"field_{step.value}"))),
+            None,
+        )
 
     def confirm_unknown(self, text: str) -> None:
         """At the summary, "change" or a field's name ("the team") opens that answer again."""
