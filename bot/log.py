@@ -6,7 +6,11 @@ from __future__ import annotations
 import logging
 import re
 
-_PHONE = re.compile(r"(?<![\w-])(\+?\d[\d\s().-]{5,}\d)(?![\w-])")
+ASCII_DIGITS = frozenset("0123456789")
+
+# Phone-like runs: a "+" and digits, or at least 9 digits with separators. Dates (2024-01-02) and clock
+# times keep their shape: they have fewer digits between separators than any phone number.
+_PHONE = re.compile(r"(?<![\w:-])(\+\d[\d\s().-]{5,}\d|\d(?:[\s().-]?\d){8,})(?![\w:-])")
 _SECRET = re.compile(
     r"(?i)\b(bearer\s+[\w.~+/=-]+|xox[abprs]-[\w-]+|xapp-[\w-]+|(?:access|refresh)_token[\"'=:\s]+[\w.~+/=-]+)"
 )
@@ -14,7 +18,7 @@ _SECRET = re.compile(
 
 def _mask_phone(match: re.Match[str]) -> str:
     text = match.group(1)
-    digits = [c for c in text if c.isdigit()]
+    digits = [c for c in text if c in ASCII_DIGITS]
     if len(digits) < 7:
         return text  # too short to be a phone number: ids, counts, timings
     return ("+" if text.startswith("+") else "") + "*" * (len(digits) - 2) + "".join(digits[-2:])

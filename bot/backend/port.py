@@ -11,11 +11,13 @@ Exception tree (mapped once at each adapter boundary)::
      ├── LoginFailed          station login refused (DUPLICATE_LOCATION, INVALID_DIAL_NUMBER, ...)
      ├── LogoutRefused        sign-out refused (ACTIVE_INTERACTION, WRAP_UP_IN_PROGRESS, NOT_LOGGED_IN)
      ├── StateChangeFailed    availability change refused
+     ├── AuthorizationRequired  no usable token: the user must authorize loginbot in a browser (OAuth)
      └── BackendUnavailable   network, 5xx, 429, timeout: the outcome is an explained failure
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -90,6 +92,7 @@ class FailureReason(StrEnum):
     USER_NOT_FOUND = "USER_NOT_FOUND"
     CONTACT_CENTER_DISABLED = "CONTACT_CENTER_DISABLED"
     UNAUTHORIZED = "UNAUTHORIZED"  # 401: token invalid or expired
+    AUTHORIZATION_REQUIRED = "AUTHORIZATION_REQUIRED"  # no token yet, or revoked: authorize in a browser
     FORBIDDEN = "FORBIDDEN"  # 403: missing scope
     RATE_LIMITED = "RATE_LIMITED"  # 429
     SERVICE_ERROR = "SERVICE_ERROR"  # 5xx
@@ -242,14 +245,27 @@ class BackendUnavailable(ContactCenterError):
     pass
 
 
+class AuthorizationRequired(ContactCenterError):
+    """The user has no usable token (none yet, expired beyond refresh, revoked): they must open
+    `authorize_url` and consent; the OAuth callback then stores their tokens."""
+
+    def __init__(self, authorize_url: str, tracking_id: str = "") -> None:
+        super().__init__(FailureReason.AUTHORIZATION_REQUIRED, tracking_id, "authorization required")
+        self.authorize_url = authorize_url
+
+
 @dataclass
 class Notification:
     """An unsolicited notification (today only AGENT_MULTI_LOGIN) for the flow (S12)."""
 
-    kind: str
+    kind: str  # the service's type, e.g. "AGENT_MULTI_LOGIN"
     user_id: str
+    email: str = ""
     tracking_id: str = ""
     data: dict[str, object] = field(default_factory=dict)
+
+
+NotificationListener = Callable[[Notification], None]
 
 
 @runtime_checkable

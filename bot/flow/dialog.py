@@ -31,6 +31,7 @@ from bot.flow.inputs import (
     parse_text_span,
     sanitize,
 )
+from bot.flow.numbers import ASCII_DIGITS
 from bot.flow.prompts import Prompts
 from bot.flow.replies import Choice, Reply, ReplyKind
 from bot.flow.state import Answers, Purpose, SavedPreferences, Step
@@ -119,7 +120,7 @@ class Dialog(Prompts):
 
     def numbered_choice(self, text: str) -> str | None:
         """ "2" picks the second choice shown, except where a bare number is an answer (an extension)."""
-        if not (text.isdigit() and len(text) <= 2 and self.state.choices):
+        if not (text.isascii() and text.isdecimal() and len(text) <= 2 and self.state.choices):
             return None
         index = int(text)
         if 1 <= index <= len(self.state.choices):
@@ -280,6 +281,8 @@ class Dialog(Prompts):
             self.say("choice.expired", ReplyKind.ERROR)
             return
         action()
+        if name in ("preferences", "autologin_on", "autologin_off"):
+            self.prompt_if_active()  # a menu button clicked mid-dialog: answer it, then ask again
 
     def answer_choice(self, kind: str, argument: str) -> None:
         if self.profile is None:
@@ -599,13 +602,13 @@ class Dialog(Prompts):
             if any(w in folded for w in self.words("international")):
                 self.state.answers.pending_national = ""
                 return Verdict(needs_country_code="")
-            if not any(ch.isdigit() for ch in text):
+            if not any(ch in ASCII_DIGITS for ch in text):
                 return NOT_UNDERSTOOD
             match = NUMBERISH.search(text)
             return self.check(Step.DIAL_NUMBER, match.group(0) if match else text)
         if spec.step is Step.COUNTRY_CODE and (parse.intent == "affirm" or folded in self.words("default")):
             return Verdict(default_country_code(self.profile))
-        if spec.step is Step.EXTENSION and not any(ch.isdigit() for ch in text):
+        if spec.step is Step.EXTENSION and not any(ch in ASCII_DIGITS for ch in text):
             return NOT_UNDERSTOOD
         if spec.step is Step.TEAM and self.state.team_candidates:
             candidates = [t for t in self.profile.teams if t.id in self.state.team_candidates]

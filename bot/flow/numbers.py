@@ -16,6 +16,7 @@ from bot.backend.port import DNValidation, UserProfile
 _SEPARATORS = re.compile(r"[\s().\-/\u00a0\u2010-\u2015]")
 # International direct dialling prefixes: 011 from North America, 00 from most of the world.
 _IDD_PREFIXES = ("011", "00")
+ASCII_DIGITS = frozenset("0123456789")  # not str.isdigit(): "²" and "①" are digits to Python, not to int()
 MAX_NUMBER_LENGTH = 43  # the API's limit for dialNumber
 MIN_NATIONAL_DIGITS = 4  # shorter than any national number: say so rather than ask for a country code
 
@@ -38,6 +39,10 @@ def _reject(reason: str, **params: str) -> NumberCheck:
     return NumberCheck(reason=reason, params=tuple(params.items()))
 
 
+def is_ascii_digits(text: str) -> bool:
+    return bool(text) and all(ch in ASCII_DIGITS for ch in text)
+
+
 def clean(raw: str) -> str:
     return _SEPARATORS.sub("", raw.strip())
 
@@ -47,7 +52,7 @@ def country_code_for_region(region: str) -> str:
 
 
 def region_for_country_code(code: str) -> str | None:
-    if not code.isdigit():
+    if not is_ascii_digits(code):
         return None
     region = phonenumbers.region_code_for_country_code(int(code))
     return None if region == "ZZ" else region
@@ -58,7 +63,7 @@ def normalize_country_code(raw: str) -> str | None:
     text = clean(raw).lstrip("+")
     if text.startswith("00"):
         text = text[2:]
-    if text.isdigit():
+    if is_ascii_digits(text):
         return text if region_for_country_code(text) else None
     if len(text) == 2 and text.isalpha():
         code = country_code_for_region(text)
@@ -91,7 +96,7 @@ def parse_number(raw: str, *, country_code: str | None = None) -> NumberCheck:
     if len(text) > MAX_NUMBER_LENGTH:
         return _reject("number.too_long")
     body = text[1:] if text.startswith("+") else text
-    if not body.isdigit():
+    if not is_ascii_digits(body):
         return _reject("number.not_digits")
     region: str | None = None
     if text.startswith("+"):
@@ -147,7 +152,7 @@ def check_dial_number(raw: str, profile: UserProfile, *, country_code: str | Non
 
 def mask(number: str) -> str:
     """For logs (X4): keep the last two digits only."""
-    digits = [c for c in number if c.isdigit()]
+    digits = [c for c in number if c.isdecimal()]  # every script's digits are masked
     if len(digits) <= 2:
         return "*" * len(number)
     return ("+" if number.startswith("+") else "") + "*" * (len(digits) - 2) + "".join(digits[-2:])

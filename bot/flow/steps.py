@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.backend.port import CallPreference, DNValidation, Role, UserProfile
-from bot.flow.numbers import check_dial_number, country_code_for_region, normalize_country_code
+from bot.flow.numbers import ASCII_DIGITS, check_dial_number, country_code_for_region, normalize_country_code
 from bot.flow.state import Answers, Step
 from bot.flow.teams import match_team
 
@@ -59,7 +59,7 @@ def validate_call_preference(value: str, profile: UserProfile, answers: Answers)
 
 
 def validate_extension(value: str, profile: UserProfile, answers: Answers) -> Verdict:
-    digits = "".join(ch for ch in value if ch.isdigit())
+    digits = "".join(ch for ch in value if ch in ASCII_DIGITS)
     if not digits:
         return NOT_UNDERSTOOD
     if digits not in profile.extensions:
@@ -77,7 +77,7 @@ def validate_country_code(value: str, profile: UserProfile, answers: Answers) ->
 def validate_dial_number(value: str, profile: UserProfile, answers: Answers) -> Verdict:
     check = check_dial_number(value, profile, country_code=answers.country_code)
     if check.needs_country_code:
-        return Verdict(needs_country_code="".join(ch for ch in value if ch.isdigit()))
+        return Verdict(needs_country_code="".join(ch for ch in value if ch in ASCII_DIGITS))
     if not check.ok:
         return reject(check.reason or "number.invalid", **dict(check.params))
     return Verdict(check.e164)
