@@ -23,6 +23,7 @@ from bot.backend.port import (
     ContactCenter,
     ContactCenterError,
     FailureReason,
+    Notification,
     UnknownUser,
     UserProfile,
 )
@@ -86,6 +87,7 @@ class Assistant:
         self.store = store
         self.backend = backend
         self._locks: dict[ConversationKey, asyncio.Lock] = {}
+        backend.add_listener(self._on_notification)
 
     async def open(
         self, key: ConversationKey, *, locale: str | None = None, language: str | None = None
@@ -106,6 +108,29 @@ class Assistant:
         return await self._guarded(
             key, lambda state, context: self.engine.turn(state, message, context), _Locale(locale, language)
         )
+
+    def _on_notification(self, notification: Notification) -> None:
+        """AGENT_MULTI_LOGIN: the session this chat held continues somewhere else (S12). The holder's
+        conversation is told at its next turn; the session row no longer points at it."""
+        if notification.kind != "AGENT_MULTI_LOGIN" or not notification.email:
+            return
+        try:
+            holder = self.store.active_session(notification.email)
+            if holder is None:
+                return
+            for _ in range(MAX_CONFLICT_RETRIES):
+                stored = self.store.load_conversation(holder.key)
+                if stored is None:
+                    return
+                state = self._state_of(stored.state, holder.key)
+                state.notices.append("session.taken_over")
+                try:
+                    self._commit(holder.key, state, stored.version, _Pending(session=None))
+                    return
+                except VersionConflict:
+                    continue
+        except StorageError:
+            log.exception("could not record a session take-over")
 
     async def aclose(self) -> None:
         await self.backend.aclose()

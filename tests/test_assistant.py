@@ -357,3 +357,29 @@ def test_a_call_still_under_way_is_not_sent_again(tmp_path: Path) -> None:
         await rig.assistant.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_session_taken_over_from_another_chat_is_told_to_the_first_one(tmp_path: Path) -> None:
+    """S12: the chat that held the session hears, at its next turn, that it continues elsewhere."""
+
+    async def scenario() -> None:
+        rig = Rig(tmp_path)
+        replies = await say_all(rig.assistant, (*TO_CONFIRM, UserMessage(choice="confirm:yes")))
+        assert "outcome.login_success" in keys(replies)
+        holder = rig.store.active_session(AVA)
+        assert holder is not None and tuple(holder.key) == tuple(KEY)
+
+        other = ConversationKey("slack", "T1", AVA)
+        replies = await rig.assistant.handle(other, UserMessage("log me in"))
+        assert keys(replies)[:2] == ["session.elsewhere", "ask.take_over"]
+        replies = await rig.assistant.handle(other, UserMessage(choice="takeover:yes"))
+        assert "outcome.take_over_success" in keys(replies)
+        holder = rig.store.active_session(AVA)
+        assert holder is not None and tuple(holder.key) == tuple(other)
+
+        replies = await rig.assistant.handle(KEY, UserMessage("hello"))
+        assert keys(replies)[0] == "session.taken_over"
+        replies = await rig.assistant.handle(KEY, UserMessage("hello"))
+        assert "session.taken_over" not in keys(replies)  # said once
+
+    asyncio.run(scenario())

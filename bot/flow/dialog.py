@@ -72,7 +72,14 @@ _CHOICE_SLOTS: dict[str, Step] = {
 class Dialog(Prompts):
     """Understanding one input: commands first, then every answer it carries, then the step's validator."""
 
+    def say_notices(self) -> None:
+        """What happened while the user was away, such as their session taken over elsewhere (S12)."""
+        notices, self.state.notices = self.state.notices, []
+        for key in notices:
+            self.say(key)
+
     def opening(self) -> None:
+        self.say_notices()
         if self.state.step is not None:
             self.say("resume.where_we_were")
             self.prompt()
@@ -83,6 +90,7 @@ class Dialog(Prompts):
         self.say("greet.hello", name=self.profile.display_name.split(" ")[0], choices=self.menu())
 
     def handle(self, message: UserMessage) -> None:
+        self.say_notices()
         if len(message.text) > MAX_MESSAGE_CHARS:
             self.say("input.too_long", ReplyKind.ERROR, limit=MAX_MESSAGE_CHARS, size=len(message.text))
             self.prompt_if_active()

@@ -13,11 +13,14 @@ from pathlib import Path
 from bot.backend.port import (
     Availability,
     LoginRequest,
+    Notification,
+    NotificationListener,
     Outcome,
     StationSession,
     UserProfile,
 )
 from bot.backend.simulator.core import SimulatorCore
+from bot.backend.simulator.state_file import SimEvent
 from bot.backend.simulator.tenant import DEMO_TENANT_FILE, load_tenant
 
 
@@ -56,6 +59,15 @@ class SimulatorBackend:
 
     async def logout(self, user: UserProfile, reason: str = "Signed out from loginbot") -> Outcome:
         return self.core.logout(user.email, reason)
+
+    def add_listener(self, listener: NotificationListener) -> None:
+        """AGENT_MULTI_LOGIN reaches the previous holder of a session when another one takes it (S12)."""
+
+        def forward(event: SimEvent) -> None:
+            if event.kind == "AGENT_MULTI_LOGIN":
+                listener(Notification("AGENT_MULTI_LOGIN", event.agent_id, event.email, event.tracking_id))
+
+        self.core.subscribe(forward)
 
     async def aclose(self) -> None:
         """Nothing to release: the core saves its state after every change."""
