@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.backend.port import (
+    AuthorizationRequired,
     Availability,
     ContactCenter,
     ContactCenterError,
@@ -206,10 +207,13 @@ class Assistant:
     async def _context(self, email: str, locale: _Locale) -> TurnContext:
         profile: UserProfile | None = None
         error: FailureReason | None = None
+        authorize_url = ""
         try:
             profile = await self.backend.get_profile(email)
         except UnknownUser:
             error = FailureReason.USER_NOT_FOUND
+        except AuthorizationRequired as required:
+            error, authorize_url = required.reason, required.authorize_url
         except ContactCenterError as failure:
             error = failure.reason
         except Exception:
@@ -220,6 +224,7 @@ class Assistant:
             profile=profile,
             preferences=_preferences_of(record),
             profile_error=error,
+            authorize_url=authorize_url,
             locale=locale.locale,
             language=locale.language,
         )
@@ -290,7 +295,8 @@ class Assistant:
                 pending.attempts.append(self._attempt(key, effect, failure.reason.value, failure.tracking_id))
             if failure.reason is FailureReason.NOT_LOGGED_IN and isinstance(effect, SignOut):
                 pending.session = None
-            return ActionFailed(effect, failure.reason, failure.tracking_id)
+            url = failure.authorize_url if isinstance(failure, AuthorizationRequired) else ""
+            return ActionFailed(effect, failure.reason, failure.tracking_id, url)
         except Exception:
             log.exception("%s raised", type(effect).__name__)
             if isinstance(effect, SubmitLogin):

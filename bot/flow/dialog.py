@@ -369,7 +369,8 @@ class Dialog(Prompts):
         if error is None or error is FailureReason.USER_NOT_FOUND:
             self.say("user.unknown", ReplyKind.ERROR, email=self.state.email)
         else:
-            self.say(f"failure.{error.value}", ReplyKind.FAILURE, number="", tracking_id="-")
+            url = self.context.authorize_url
+            self.say(f"failure.{error.value}", ReplyKind.FAILURE, number="", tracking_id="-", url=url)
 
     def start_login(
         self, parse: Parsed | None, *, purpose: Purpose = Purpose.LOGIN, restart: bool = False

@@ -70,6 +70,7 @@ class ActionFailed:
     effect: Effect
     reason: FailureReason
     tracking_id: str = ""
+    authorize_url: str = ""  # with AUTHORIZATION_REQUIRED
 
 
 @dataclass(frozen=True)

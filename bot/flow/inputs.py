@@ -72,6 +72,7 @@ class TurnContext:
     profile: UserProfile | None
     preferences: SavedPreferences | None = None
     profile_error: FailureReason | None = None  # the profile could not be read (backend down, ...)
+    authorize_url: str = ""  # with AUTHORIZATION_REQUIRED: where the user consents (OAuth)
     locale: str | None = None  # the chat platform's locale, e.g. "fr-FR"
     language: str | None = None  # a language the user chose outside the chat (`--lang`, a setting)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))

@@ -107,6 +107,7 @@ class Turn(Dialog):
             ReplyKind.FAILURE,
             tracking_id=event.tracking_id or "-",
             number=self.state.answers.dial_number or self.state.answers.extension or "",
+            url=event.authorize_url,
         )
         if event.tracking_id and reason not in _NOTHING_TO_TRACK:
             self.say("failure.tracking_id", tracking_id=event.tracking_id)
