@@ -166,6 +166,8 @@ class Assistant:
         version = stored.version if stored else None
         context = await self._context(key.user, locale)
         result = step(state, context)
+        if result.duplicate:
+            return []  # a platform retry of a delivery already processed and saved (X2)
         replies = list(result.replies)
         state = result.state
         pending = _Pending()

@@ -54,6 +54,53 @@ def chat(
     raise typer.Exit(code=code)
 
 
+@app.command()
+def simulator(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant YAML (default: the demo).")
+    ] = None,
+    state: Annotated[str | None, typer.Option(help="File keeping station sessions across restarts.")] = None,
+    latency_ms: Annotated[int, typer.Option(help="Fault: latency added to every API answer.")] = 0,
+    error_rate: Annotated[float, typer.Option(help="Fault: share of API requests answered 5xx.")] = 0.0,
+    rate_limit_rate: Annotated[float, typer.Option(help="Fault: share answered 429 with Retry-After.")] = 0.0,
+    retry_after_seconds: Annotated[int, typer.Option(help="Fault: the Retry-After of those 429s.")] = 1,
+    drop_websocket_after: Annotated[
+        int | None, typer.Option(help="Fault: close each notification socket after N messages.")
+    ] = None,
+    silent_websocket: Annotated[
+        bool, typer.Option(help="Fault: mute sockets.")
+    ] = False,
+    lose_result_rate: Annotated[float, typer.Option(help="Fault: share of results never sent.")] = 0.0,
+    seed: Annotated[int | None, typer.Option(help="Seed for the fault dice (repeatable runs).")] = None,
+) -> None:
+    """Serve the simulator as the Webex Contact Center API (REST, websocket, OAuth) on loopback."""
+    from bot.backend.simulator.faults import Faults
+    from bot.backend.simulator.server import serve
+    from bot.log import configure
+    from bot.settings import Settings
+
+    settings = Settings()
+    configure(settings.log_level)
+    try:
+        faults = Faults(
+            latency_ms=latency_ms,
+            error_rate=error_rate,
+            rate_limit_rate=rate_limit_rate,
+            retry_after_seconds=retry_after_seconds,
+            drop_websocket_after=drop_websocket_after,
+            silent_websocket=silent_websocket,
+            lose_result_rate=lose_result_rate,
+            seed=seed,
+        )
+    except ValueError as error:
+        raise _fail(f"invalid fault settings: {error}") from None
+    tenant_file = tenant or (str(settings.tenant_file) if settings.tenant_file else None)
+    typer.echo(f"loginbot simulator on http://{host}:{port} (WXCC_API_URL), OAuth at http://{host}:{port}/v1")
+    serve(host=host, port=port, tenant_file=tenant_file, state_path=state, faults=faults)
+
+
 @nlu_app.command("parse")
 def nlu_parse(
     text: Annotated[

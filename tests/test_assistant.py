@@ -383,3 +383,21 @@ def test_a_session_taken_over_from_another_chat_is_told_to_the_first_one(tmp_pat
         assert "session.taken_over" not in keys(replies)  # said once
 
     asyncio.run(scenario())
+
+
+def test_a_retried_delivery_is_answered_once(tmp_path: Path) -> None:
+    """X2: a platform retry (same delivery id) is recognised and never processed twice."""
+
+    async def scenario() -> None:
+        rig = Rig(tmp_path)
+        await say_all(rig.assistant, TO_CONFIRM)
+        confirm = UserMessage(choice="confirm:yes", delivery_id="Ev0001")
+        first = await rig.assistant.handle(KEY, confirm)
+        assert "outcome.login_success" in keys(first)
+        version = rig.store.load_conversation(KEY).version  # type: ignore[union-attr]
+        again = await rig.assistant.handle(KEY, confirm)
+        assert again == []
+        assert rig.store.load_conversation(KEY).version == version  # type: ignore[union-attr]
+        assert len(rig.store.recent_attempts(AVA)) == 1
+
+    asyncio.run(scenario())

@@ -36,6 +36,12 @@ class FlowEngine:
         return turn.result()
 
     def turn(self, state: FlowState, message: UserMessage, context: TurnContext) -> TurnResult:
+        if message.delivery_id is not None:
+            if message.delivery_id in state.deliveries:
+                return TurnResult(state, [], [], duplicate=True)
+            state = state.model_copy(
+                update={"deliveries": [*state.deliveries, message.delivery_id][-MAX_DELIVERIES_KEPT:]}
+            )
         turn = Turn(self.recognizer, self.catalog, state, context)
         turn.handle(message)
         return turn.result()
@@ -45,5 +51,7 @@ class FlowEngine:
         turn.handle_event(event)
         return turn.result()
 
+
+MAX_DELIVERIES_KEPT = 50  # platform retries come within minutes: the last few dozen ids are enough
 
 __all__ = ["FlowEngine", "Parsed", "TurnContext", "TurnResult", "UserMessage", "sanitize"]

@@ -63,6 +63,9 @@ class UserMessage:
 
     text: str = ""
     choice: str | None = None
+    # The platform's id for this delivery (Slack's event_id or action timestamp): a retried or
+    # duplicated delivery is recognised and answered with nothing, never processed twice (X2).
+    delivery_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class TurnResult:
     state: FlowState
     replies: list[Reply]
     effects: list[Effect]
+    duplicate: bool = False  # the delivery was already processed: nothing to save or say
 
 
 def sanitize(text: str) -> str:

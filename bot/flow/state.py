@@ -113,6 +113,7 @@ class FlowState(BaseModel):
     take_over: bool = False  # the user said "continue here" (S12)
     in_flight: str | None = None  # a backend call was started and its outcome is not recorded yet (X2)
     in_flight_since: datetime | None = None
+    deliveries: list[str] = Field(default_factory=list)  # ids of the platform deliveries processed
     notices: list[str] = Field(default_factory=list)  # catalog keys to say at the next turn (S12)
     pending_message: str | None = None  # the message that started the dialog, replayed after a question
     updated_at: datetime = Field(default_factory=_now)
