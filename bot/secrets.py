@@ -76,6 +76,6 @@ class Cipher:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
         except (InvalidToken, UnicodeError) as exc:
             raise SecretKeyError(
-                f"cannot decrypt a stored secret: {SECRET_KEY_ENV} differs from the key it was encrypted with,"
-                " or the stored value was altered"
+                f"cannot decrypt a stored secret: {SECRET_KEY_ENV} differs from the key it was encrypted"
+                " with, or the stored value was altered"
             ) from exc

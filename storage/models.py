@@ -140,6 +140,86 @@ class ActiveSessionRow(SQLModel, table=True):
     started_at: datetime = _timestamp()
 
 
+class OAuthTokenRow(SQLModel, table=True):
+    """A user's OAuth tokens for the contact center, one row per (normalized) email.
+
+    The token columns hold ciphertext only (`bot.secrets.Cipher`): storage never sees a token in
+    clear, so a database dump or a SQL log cannot leak one (X4).
+    """
+
+    __tablename__ = "oauth_tokens"
+
+    email: str = Field(primary_key=True)
+    access_token_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    refresh_token_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    expires_at: datetime = _timestamp()
+    scopes: str = ""
+    updated_at: datetime = _timestamp()
+
+
+class PendingAuthorizationRow(SQLModel, table=True):
+    """An OAuth authorization started but not completed yet, keyed by its `state` parameter.
+
+    Kept in the database, not in memory, so that the browser's callback may reach any process
+    (or a restarted one) and still complete it; each row is taken once (single use).
+    """
+
+    __tablename__ = "pending_authorizations"
+    __table_args__ = (Index("ix_pending_authorizations_expires_at", "expires_at"),)
+
+    state: str = Field(primary_key=True)
+    email: str
+    verifier_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    redirect_to: str | None = None
+    expires_at: datetime = _timestamp()
+    created_at: datetime = _timestamp()
+
+
+class EmailChallengeRow(SQLModel, table=True):
+    """A code sent by email to prove a chat user's identity (S14), one per (channel, subject).
+
+    Holds the code's salted hash only; `tries_left` is decremented atomically by each attempt.
+    """
+
+    __tablename__ = "email_challenges"
+
+    channel: str = Field(primary_key=True)
+    subject: str = Field(primary_key=True)
+    email: str
+    code_hash: str
+    salt: str
+    tries_left: int
+    expires_at: datetime = _timestamp()
+    created_at: datetime = _timestamp()
+
+
+class VerificationRequestRow(SQLModel, table=True):
+    """Every code sent, append-only, for the per-sender and per-email rate limits."""
+
+    __tablename__ = "verification_requests"
+    __table_args__ = (
+        Index("ix_verification_requests_subject", "channel", "subject", "requested_at"),
+        Index("ix_verification_requests_email", "email", "requested_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    subject: str
+    email: str
+    requested_at: datetime = _timestamp()
+
+
+class IdentityBindingRow(SQLModel, table=True):
+    """The email a chat user (channel, subject) proved with a code."""
+
+    __tablename__ = "identity_bindings"
+
+    channel: str = Field(primary_key=True)
+    subject: str = Field(primary_key=True)
+    email: str
+    verified_at: datetime = _timestamp()
+
+
 def table(model: type[SQLModel]) -> Table:
     """The Core `Table` behind a model (typed, for the `Store`'s Core statements)."""
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
@@ -149,5 +229,10 @@ preferences = table(PreferencesRow)
 conversations = table(ConversationRow)
 signin_attempts = table(SignInAttemptRow)
 active_sessions = table(ActiveSessionRow)
+oauth_tokens = table(OAuthTokenRow)
+pending_authorizations = table(PendingAuthorizationRow)
+email_challenges = table(EmailChallengeRow)
+verification_requests = table(VerificationRequestRow)
+identity_bindings = table(IdentityBindingRow)
 
 metadata = SQLModel.metadata

@@ -101,6 +101,62 @@ class ActiveSessionRecord:
     started_at: datetime
 
 
+@dataclass(frozen=True)
+class TokenRecord:
+    """A user's OAuth tokens as stored: the token fields are ciphertext, never clear text.
+
+    Encryption is the caller's job (`bot.secrets.Cipher`), so that storage never holds the key.
+    `updated_at` is stamped by the store; the value passed in is ignored.
+    """
+
+    email: str
+    access_token_encrypted: str
+    refresh_token_encrypted: str | None
+    expires_at: datetime
+    scopes: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PendingAuthorizationRecord:
+    """An OAuth authorization in progress: `state` -> who started it, and the encrypted PKCE verifier."""
+
+    state: str
+    email: str
+    verifier_encrypted: str
+    expires_at: datetime
+    redirect_to: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EmailChallengeRecord:
+    """A six-digit code sent to `email` to prove who `subject` (a chat user id in `channel`) is.
+
+    Only the code's salted hash is stored, never the code. `tries_left` counts down with each
+    attempt; the record is single use and expires at `expires_at`.
+    """
+
+    channel: str
+    subject: str
+    email: str
+    code_hash: str
+    salt: str
+    expires_at: datetime
+    tries_left: int
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IdentityBindingRecord:
+    """An email proven by a code for a chat user id (`subject`) of a channel that cannot vouch."""
+
+    channel: str
+    subject: str
+    email: str
+    verified_at: datetime | None = None
+
+
 class Keep(enum.Enum):
     """Type of the `KEEP` sentinel (an enum so type checkers can narrow on `is KEEP`)."""
 

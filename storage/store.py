@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from sqlalchemy import Table, and_, delete, insert, select, update
+from sqlalchemy import Table, and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement
@@ -28,16 +28,30 @@ from sqlalchemy.sql.dml import Insert
 
 from storage.engine import make_engine, writer
 from storage.migrate import upgrade_to_head
-from storage.models import active_sessions, conversations, preferences, signin_attempts
+from storage.models import (
+    active_sessions,
+    conversations,
+    email_challenges,
+    identity_bindings,
+    oauth_tokens,
+    pending_authorizations,
+    preferences,
+    signin_attempts,
+    verification_requests,
+)
 from storage.records import (
     KEEP,
     ActiveSessionRecord,
     AttemptRecord,
     ConversationKey,
+    EmailChallengeRecord,
+    IdentityBindingRecord,
     Keep,
+    PendingAuthorizationRecord,
     PreferencesRecord,
     StorageError,
     StoredConversation,
+    TokenRecord,
     VersionConflict,
     utc,
 )
@@ -165,6 +179,19 @@ def _to_session(row: RowMapping) -> ActiveSessionRecord:
         key=ConversationKey(row["channel"], row["workspace"], row["user_id"]),
         agent_session_id=row["agent_session_id"],
         started_at=row["started_at"],
+    )
+
+
+def _to_challenge(row: RowMapping) -> EmailChallengeRecord:
+    return EmailChallengeRecord(
+        channel=row["channel"],
+        subject=row["subject"],
+        email=row["email"],
+        code_hash=row["code_hash"],
+        salt=row["salt"],
+        expires_at=row["expires_at"],
+        tries_left=row["tries_left"],
+        created_at=row["created_at"],
     )
 
 
@@ -427,6 +454,228 @@ class Store:
                 .first()
             )
         return None if row is None else _to_session(row)
+
+    # -- OAuth tokens (ciphertext only) -----------------------------------------------------------
+
+    def save_tokens(
+        self,
+        *,
+        email: str,
+        access_token_encrypted: str,
+        refresh_token_encrypted: str | None,
+        expires_at: datetime,
+        scopes: str = "",
+    ) -> None:
+        """Upsert a user's tokens (already encrypted by the caller); stamps `updated_at`."""
+        values = {
+            "email": email,
+            "access_token_encrypted": access_token_encrypted,
+            "refresh_token_encrypted": refresh_token_encrypted,
+            "expires_at": utc(expires_at),
+            "scopes": scopes,
+            "updated_at": self._now(),
+        }
+        statement = (
+            self._upsert(oauth_tokens)
+            .values(values)
+            .on_conflict_do_update(
+                index_elements=[oauth_tokens.c.email],
+                set_={name: value for name, value in values.items() if name != "email"},
+            )
+        )
+        with self._writing("save the tokens") as connection:
+            connection.execute(statement)
+
+    def load_tokens(self, *, email: str) -> TokenRecord | None:
+        with self._reading("load the tokens") as connection:
+            row = (
+                connection.execute(select(oauth_tokens).where(oauth_tokens.c.email == email))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        return TokenRecord(
+            email=row["email"],
+            access_token_encrypted=row["access_token_encrypted"],
+            refresh_token_encrypted=row["refresh_token_encrypted"],
+            expires_at=row["expires_at"],
+            scopes=row["scopes"],
+            updated_at=row["updated_at"],
+        )
+
+    def delete_tokens(self, *, email: str) -> bool:
+        """Forget a user's tokens (revoked, or signed out of loginbot); True when there were some."""
+        with self._writing("delete the tokens") as connection:
+            deleted = connection.execute(delete(oauth_tokens).where(oauth_tokens.c.email == email))
+            return bool(deleted.rowcount)
+
+    def save_pending_authorization(self, record: PendingAuthorizationRecord) -> None:
+        """Remember an authorization in progress; expired ones are purged on the way.
+
+        `state` must be new (it is a random value): a duplicate raises `StorageError`.
+        """
+        now = self._now()
+        values = {
+            "state": record.state,
+            "email": record.email,
+            "verifier_encrypted": record.verifier_encrypted,
+            "redirect_to": record.redirect_to,
+            "expires_at": utc(record.expires_at),
+            "created_at": now,
+        }
+        with self._writing("save the pending authorization") as connection:
+            connection.execute(
+                delete(pending_authorizations).where(pending_authorizations.c.expires_at <= now)
+            )
+            connection.execute(insert(pending_authorizations).values(values))
+
+    def take_pending_authorization(self, *, state: str) -> PendingAuthorizationRecord | None:
+        """The authorization started with `state`, removed as it is read (single use).
+
+        `None` when there is none, or when it has expired (it is removed all the same). The
+        DELETE ... RETURNING makes two callbacks racing with the same state get it at most once.
+        """
+        now = self._now()
+        statement = (
+            delete(pending_authorizations)
+            .where(pending_authorizations.c.state == state)
+            .returning(*pending_authorizations.c)
+        )
+        with self._writing("take the pending authorization") as connection:
+            row = connection.execute(statement).mappings().first()
+        if row is None or row["expires_at"] <= now:
+            return None
+        return PendingAuthorizationRecord(
+            state=row["state"],
+            email=row["email"],
+            verifier_encrypted=row["verifier_encrypted"],
+            redirect_to=row["redirect_to"],
+            expires_at=row["expires_at"],
+            created_at=row["created_at"],
+        )
+
+    # -- identity proven by an emailed code (S14) ---------------------------------------------------
+
+    def save_email_challenge(self, record: EmailChallengeRecord) -> None:
+        """Replace the subject's pending challenge with `record` and log the request (rate limits).
+
+        Stamps `created_at`; expired challenges of every subject are purged on the way.
+        """
+        now = self._now()
+        values = {
+            "channel": record.channel,
+            "subject": record.subject,
+            "email": record.email,
+            "code_hash": record.code_hash,
+            "salt": record.salt,
+            "tries_left": record.tries_left,
+            "expires_at": utc(record.expires_at),
+            "created_at": now,
+        }
+        statement = (
+            self._upsert(email_challenges)
+            .values(values)
+            .on_conflict_do_update(
+                index_elements=[email_challenges.c.channel, email_challenges.c.subject],
+                set_={k: v for k, v in values.items() if k not in ("channel", "subject")},
+            )
+        )
+        request = {"channel": record.channel, "subject": record.subject, "email": record.email}
+        with self._writing("save the email challenge") as connection:
+            connection.execute(delete(email_challenges).where(email_challenges.c.expires_at <= now))
+            connection.execute(statement)
+            connection.execute(insert(verification_requests).values(requested_at=now, **request))
+
+    def load_email_challenge(self, *, channel: str, subject: str) -> EmailChallengeRecord | None:
+        where = and_(email_challenges.c.channel == channel, email_challenges.c.subject == subject)
+        with self._reading("load the email challenge") as connection:
+            row = connection.execute(select(email_challenges).where(where)).mappings().first()
+        return None if row is None else _to_challenge(row)
+
+    def spend_email_challenge_try(self, *, channel: str, subject: str) -> EmailChallengeRecord | None:
+        """Take one try of the subject's challenge, atomically; returns the challenge as it was
+        before (so its `tries_left` counts this try), or None when there is none or no try left.
+        Two concurrent attempts can never both use the last try."""
+        where = and_(
+            email_challenges.c.channel == channel,
+            email_challenges.c.subject == subject,
+            email_challenges.c.tries_left > 0,
+        )
+        with self._writing("use a try of the email challenge") as connection:
+            row = connection.execute(select(email_challenges).where(where)).mappings().first()
+            if row is None:
+                return None
+            updated = connection.execute(
+                update(email_challenges)
+                .where(where, email_challenges.c.tries_left == row["tries_left"])
+                .values(tries_left=row["tries_left"] - 1)
+            )
+            if updated.rowcount != 1:
+                return None
+        return _to_challenge(row)
+
+    def delete_email_challenge(self, *, channel: str, subject: str) -> None:
+        where = and_(email_challenges.c.channel == channel, email_challenges.c.subject == subject)
+        with self._writing("delete the email challenge") as connection:
+            connection.execute(delete(email_challenges).where(where))
+
+    def count_verification_requests(
+        self,
+        *,
+        since: datetime,
+        channel: str | None = None,
+        subject: str | None = None,
+        email: str | None = None,
+    ) -> int:
+        """Codes sent since `since`, for one subject (channel + subject) and/or one email."""
+        conditions: list[ColumnElement[bool]] = [verification_requests.c.requested_at >= utc(since)]
+        if channel is not None:
+            conditions.append(verification_requests.c.channel == channel)
+        if subject is not None:
+            conditions.append(verification_requests.c.subject == subject)
+        if email is not None:
+            conditions.append(verification_requests.c.email == email)
+        statement = select(func.count()).select_from(verification_requests).where(and_(*conditions))
+        with self._reading("count verification requests") as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    def bind_identity(self, record: IdentityBindingRecord) -> None:
+        """Record that `subject` proved `email` (replacing any earlier binding) and drop the challenge."""
+        now = self._now()
+        values = {
+            "channel": record.channel,
+            "subject": record.subject,
+            "email": record.email,
+            "verified_at": now,
+        }
+        statement = (
+            self._upsert(identity_bindings)
+            .values(values)
+            .on_conflict_do_update(
+                index_elements=[identity_bindings.c.channel, identity_bindings.c.subject],
+                set_={"email": record.email, "verified_at": now},
+            )
+        )
+        where = and_(
+            email_challenges.c.channel == record.channel, email_challenges.c.subject == record.subject
+        )
+        with self._writing("save the identity") as connection:
+            connection.execute(statement)
+            connection.execute(delete(email_challenges).where(where))
+
+    def load_identity(self, *, channel: str, subject: str) -> IdentityBindingRecord | None:
+        where = and_(identity_bindings.c.channel == channel, identity_bindings.c.subject == subject)
+        with self._reading("load the identity") as connection:
+            row = connection.execute(select(identity_bindings).where(where)).mappings().first()
+        if row is None:
+            return None
+        return IdentityBindingRecord(row["channel"], row["subject"], row["email"], row["verified_at"])
+
+    def delete_identity(self, *, channel: str, subject: str) -> bool:
+        where = and_(identity_bindings.c.channel == channel, identity_bindings.c.subject == subject)
+        with self._writing("delete the identity") as connection:
+            return bool(connection.execute(delete(identity_bindings).where(where)).rowcount)
 
     # -- lifetime -------------------------------------------------------------------------------
 

@@ -20,7 +20,14 @@ from storage.models import metadata
 from tests.storage.conftest import Backend
 
 KEY = ConversationKey("c", "w", "u")
-TABLES = {"preferences", "conversations", "signin_attempts", "active_sessions"}
+TABLES = {
+    "preferences",
+    "conversations",
+    "signin_attempts",
+    "active_sessions",
+    "oauth_tokens",
+    "pending_authorizations",
+}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,7 +35,8 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
-    assert head_revision() == "0001"
+    assert (MIGRATIONS_DIR / "versions" / "0002_oauth_tokens.py").is_file()
+    assert head_revision() == "0002"
 
 
 def test_start_up_migrates_an_empty_database_to_head(backend: Backend) -> None:
@@ -56,7 +64,7 @@ def test_a_second_start_up_is_a_no_op_and_keeps_the_data(backend: Backend) -> No
     engine = make_engine(backend.url)
     try:
         with engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [("0001",)]
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [("0002",)]
     finally:
         engine.dispose()
 
@@ -102,7 +110,7 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
         assert current_revision(engine) is None
         assert not TABLES & set(inspect(engine).get_table_names())
         command.upgrade(alembic_config(url=url), "head")
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == "0002"
     finally:
         engine.dispose()
 
