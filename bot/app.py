@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.assistant import Assistant
 from bot.backend.port import ContactCenter
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from storage import Store
 
 
 class ConfigurationError(Exception):
     """A setting that cannot work; the message says which one and what to do."""
 
 
-def build_backend(settings: Settings) -> ContactCenter:
+def build_backend(settings: Settings, store: Store) -> ContactCenter:
     if settings.backend == "simulator":
         from bot.backend.simulator import SimulatorBackend, TenantFileError
 
@@ -19,10 +24,12 @@ def build_backend(settings: Settings) -> ContactCenter:
             return SimulatorBackend.from_file(settings.tenant_file, settings.simulator_state_path)
         except (TenantFileError, OSError) as error:
             raise ConfigurationError(f"LOGINBOT_TENANT_FILE: {error}") from error
-    raise ConfigurationError(
-        "LOGINBOT_BACKEND=wxcc: the Webex Contact Center adapter is not part of this release yet; "
-        "use LOGINBOT_BACKEND=simulator."
-    )
+    from bot.backend.wxcc.adapter import WxccBackend
+
+    try:
+        return WxccBackend.from_settings(settings, store=store, redirect_uri=settings.oauth_redirect_uri)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from error
 
 
 def build_assistant(settings: Settings | None = None) -> Assistant:
@@ -31,11 +38,11 @@ def build_assistant(settings: Settings | None = None) -> Assistant:
     from storage import StorageError, Store
 
     settings = settings or Settings()
-    backend = build_backend(settings)
     try:
         store = Store.from_url(settings.database_url)
     except StorageError as error:
         raise ConfigurationError(f"LOGINBOT_DATABASE_URL: cannot open the database ({error})") from error
+    backend = build_backend(settings, store)
     recognizer = Recognizer.default()
     recognizer.threshold = settings.nlu_threshold
     return Assistant(engine=FlowEngine(recognizer), store=store, backend=backend)

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     wxcc_client_id: str = Field("", validation_alias="WXCC_CLIENT_ID")
     wxcc_client_secret: SecretStr | None = Field(None, validation_alias="WXCC_CLIENT_SECRET")
     wxcc_oauth_url: str = Field("https://webexapis.com/v1", validation_alias="WXCC_OAUTH_URL")
+    # Where the contact center's sign-in sends the user back (register it in the Webex integration).
+    oauth_redirect_uri: str = Field(
+        "http://127.0.0.1:8765/oauth/callback", validation_alias="LOGINBOT_OAUTH_REDIRECT_URI"
+    )
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")

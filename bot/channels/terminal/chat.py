@@ -8,10 +8,13 @@ line, so that a program can hold the conversation. The channel only translates: 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
+from collections.abc import Iterator
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from bot.assistant import Assistant
 from bot.channels.render import choice_for_text, plain_lines
@@ -132,11 +135,29 @@ async def run_interactive(assistant: Assistant, email: str | None, language: str
         show(shown)
 
 
+@contextlib.contextmanager
+def oauth_callback(assistant: Assistant) -> Iterator[None]:
+    """On a real tenant the user proves who they are by the contact center's own sign-in (S14): the
+    terminal listens on the redirect URI (loopback) while the chat runs, for the browser to come back."""
+    oauth = getattr(assistant.backend, "oauth", None)
+    if oauth is None:
+        yield
+        return
+    from bot.backend.wxcc.callback import serve_callback
+
+    with serve_callback(oauth, host=urlsplit(oauth.redirect_uri).hostname or "127.0.0.1"):
+        yield
+
+
 async def run_chat(assistant: Assistant, email: str | None, language: str | None) -> int:
     try:
-        if sys.stdin.isatty() and sys.stdout.isatty():
-            return await run_interactive(assistant, email, language)
-        return await run_line_mode(assistant, email, language, sys.stdin, sys.stdout)
+        with oauth_callback(assistant):
+            if sys.stdin.isatty() and sys.stdout.isatty():
+                return await run_interactive(assistant, email, language)
+            return await run_line_mode(assistant, email, language, sys.stdin, sys.stdout)
+    except OSError as error:
+        print(f"loginbot could not listen for the contact center's sign-in: {error}")
+        return 1
     except Exception:
         log.exception("the terminal chat stopped")
         print("loginbot stopped after an unexpected error. Your conversation is saved: run it again.")
