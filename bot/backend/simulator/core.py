@@ -35,6 +35,7 @@ from typing import TypeVar
 from bot.backend.dialplan import matches_criteria, matches_dial_plan
 from bot.backend.port import (
     Availability,
+    BackendUnavailable,
     CallPreference,
     ContactCenterError,
     DNValidation,
@@ -49,7 +50,7 @@ from bot.backend.port import (
     UserProfile,
 )
 from bot.backend.simulator.state_file import SimEvent, load_state, save_state
-from bot.backend.simulator.tenant import Tenant, UserConfig
+from bot.backend.simulator.tenant import TeamsAuthStatus, Tenant, UserConfig
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ class SimulatorCore:
         self._events: deque[SimEvent] = deque(maxlen=MAX_EVENTS)
         self._pending: list[SimEvent] = []  # recorded in this call, published after the lock
         self._listeners: list[Listener] = []
+        self._outage = False  # T2 demo switch: every API call fails as a 5xx would
+        self._teams_auth: dict[str, TeamsAuthStatus | None] = {}  # T6 overrides, by CI user id
         saved = load_state(state_path) if state_path is not None else None
         if saved is None:
             self._sessions = self._initial_sessions()
@@ -105,12 +108,14 @@ class SimulatorCore:
 
     def profile(self, email: str, *, tracking_id: str | None = None) -> UserProfile:
         """The user's profile as the configuration API describes it; `UnknownUser` otherwise."""
+        self._refuse_during_outage(tracking_id)
         return self._tenant.user_profile(self._user(email, tracking_id or new_tracking_id()))
 
     # -- runtime calls -------------------------------------------------------------------------------
 
     def session(self, email: str) -> StationSession | None:
         """The user's active session (the real `reload`), or None."""
+        self._refuse_during_outage(None)
         with self._lock:
             user = self._user(email, new_tracking_id())
             return self._sessions.get(user.ci_user_id)
@@ -119,6 +124,7 @@ class SimulatorCore:
         self, email: str, request: LoginRequest, *, take_over: bool = False, tracking_id: str | None = None
     ) -> Outcome:
         """`POST /v1/agents/login`: validate in the documented order, then open the session."""
+        self._refuse_during_outage(tracking_id)
 
         def login(tid: str) -> Outcome:
             user = self._user(email, tid)
@@ -147,6 +153,7 @@ class SimulatorCore:
 
     def take_over(self, email: str, *, tracking_id: str | None = None) -> Outcome:
         """ "Continue here" (S12): the existing session is held here, unchanged; the other place is closed."""
+        self._refuse_during_outage(tracking_id)
 
         def move(tid: str) -> Outcome:
             user = self._user(email, tid)
@@ -169,6 +176,7 @@ class SimulatorCore:
         tracking_id: str | None = None,
     ) -> Outcome:
         """`PUT /v1/agents/session/state`: Available, or Idle with an idle code (the default when None)."""
+        self._refuse_during_outage(tracking_id)
 
         def change(tid: str) -> Outcome:
             user = self._user(email, tid)
@@ -192,6 +200,7 @@ class SimulatorCore:
         self, email: str, reason: str = "Signed out from loginbot", *, tracking_id: str | None = None
     ) -> Outcome:
         """`PUT /v1/agents/logout`: refused during an interaction or a wrap-up (S13)."""
+        self._refuse_during_outage(tracking_id)
 
         def sign_out(tid: str) -> Outcome:
             user = self._user(email, tid)
@@ -237,7 +246,40 @@ class SimulatorCore:
 
         self._call(None, restart)
 
+    def set_outage(self, on: bool) -> None:
+        """Switch a simulated API outage on or off (T2): while on, every configuration read and
+        runtime call fails with `BackendUnavailable(SERVICE_ERROR)`, as a 5xx from the real service.
+        Kept in memory only, never in the state file: a restart ends the outage."""
+        with self._lock:
+            self._outage = on
+        log.warning("simulated API outage %s", "on" if on else "off")
+
+    @property
+    def outage(self) -> bool:
+        with self._lock:
+            return self._outage
+
+    def set_teams_auth_status(self, email: str, status: TeamsAuthStatus | None) -> None:
+        """Demo hook (T6): the user retried Microsoft Teams authentication (or it broke again)."""
+        with self._lock:
+            user = self._user(email, new_tracking_id())
+            self._teams_auth[user.ci_user_id] = status
+
+    def _refuse_during_outage(self, tracking_id: str | None) -> None:
+        if self.outage:
+            raise BackendUnavailable(
+                FailureReason.SERVICE_ERROR, tracking_id or new_tracking_id(), "simulated API outage"
+            )
+
     # -- troubleshooting reads -----------------------------------------------------------------------
+
+    def teams_auth_status(self, email: str) -> TeamsAuthStatus | None:
+        """The user's Microsoft Teams authentication status (T6); None when the tenant reports none."""
+        with self._lock:
+            user = self._user(email, new_tracking_id())
+            if user.ci_user_id in self._teams_auth:
+                return self._teams_auth[user.ci_user_id]
+            return user.simulator.teams_auth_status
 
     def sessions(self) -> list[StationSession]:
         with self._lock:

@@ -241,6 +241,15 @@ class InitialSession(_Model):
         return CallPreference.from_device_type(self.device_type.value)
 
 
+class TeamsAuthStatus(StrEnum):
+    """Simulator-only: the user's Microsoft Teams authentication status, as the desktop's profile
+    settings show it under "Collaboration tools - Microsoft Teams" (T6)."""
+
+    SUCCESS = "Success"
+    FAILED = "Failed"
+    PENDING = "Pending"
+
+
 class SimulatorUserFields(_Model):
     """Simulator-only facts about a user that the real configuration API does not expose this way."""
 
@@ -253,6 +262,8 @@ class SimulatorUserFields(_Model):
     admin: bool = False
     skills: tuple[str, ...] = ()
     session: InitialSession | None = None
+    # T6: None means the tenant reports no Microsoft Teams authentication for this user.
+    teams_auth_status: TeamsAuthStatus | None = Field(default=None, alias="teamsAuthStatus")
 
 
 class UserConfig(_Model):

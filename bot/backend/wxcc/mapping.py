@@ -218,16 +218,15 @@ def station_session(data: Mapping[str, Any], user: UserProfile | None = None) ->
     """A login or relogin success payload as a session.
 
     Browser devices report `webrtc-<agentId>` as their number: the port's Desktop session has none.
-    A digital-only user (no `loginVoiceOptions`) signs in as a browser device but has no call
-    preference at all. The payload's own `trackingId` is the call that last changed the session.
+    A digital-only user (no `loginVoiceOptions`) signs in as a browser device, which the port calls
+    Desktop, as the in-process simulator does. The payload's own `trackingId` is the call that last
+    changed the session.
     """
     device_type = str(data.get("deviceType") or "BROWSER")
     try:
         preference: CallPreference | None = CallPreference.from_device_type(device_type)
     except KeyError:
         preference = CallPreference.DESKTOP
-    if preference is CallPreference.DESKTOP and user is not None and not user.call_options:
-        preference = None
     browser = preference in (CallPreference.DESKTOP, None)
     sub_status = str(data.get("subStatus") or data.get("status") or "Idle")
     state = Availability.AVAILABLE if sub_status.lower() == "available" else Availability.IDLE
