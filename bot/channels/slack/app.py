@@ -1,0 +1,463 @@
+"""The Slack app: Bolt listeners that translate Slack payloads into flow inputs and replies into Block Kit.
+
+Nothing here decides anything about signing in: each listener acknowledges first (Slack wants an
+answer within 3 seconds and retries otherwise), then works out who the user is (`identity.py`),
+calls `Assistant.handle` with the platform's delivery id (the event id, the action's `action_ts`,
+the command's `trigger_id`) so a retry or a double click is answered with nothing (X2), and posts the
+replies (`blocks.py`). A failure to post is logged and never raised: a listener must not crash, and
+raw Slack errors never reach the user.
+
+    app = build_app(assistant, signing_secret=..., token=...)   # no module-level app
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.assistant import Assistant
+from bot.flow.engine import UserMessage
+from bot.flow.replies import Reply
+from storage import ConversationKey, StorageError
+
+from . import blocks as kit
+from .home import HOME_ACTIONS, home_view
+from .identity import Identities, IdentityUnavailable, SlackUser
+from .texts import language_of, slack_texts
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "slack"
+DEFAULT_API_URL = "https://slack.com/api/"
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_EXPIRED = "choice.expired"
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """429s wait for Retry-After, 500/503 and dropped connections are tried again (slack-sdk's own)."""
+    return [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+        AsyncConnectionErrorRetryHandler(max_retry_count=1),
+    ]
+
+
+def make_client(token: str | None, *, api_url: str | None = None) -> AsyncWebClient:
+    """The Web API client, pointed at `SLACK_API_URL` (a local double in tests) with the retries."""
+    base_url = api_url or DEFAULT_API_URL
+    if not base_url.endswith("/"):
+        base_url += "/"
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers())
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a turn's replies go: a conversation the bot posts in (its DM), ephemerally to one user
+    in a channel, or through a `response_url` (slash commands and ephemeral clicks)."""
+
+    channel: str | None = None
+    ephemeral_in: str | None = None
+    response_url: str | None = None
+
+
+AfterTurn = Callable[[list[Reply], str | None], Awaitable[None]]
+
+
+class SlackChannel:
+    """The translation between Slack and the assistant, shared by every listener of one app."""
+
+    def __init__(self, assistant: Assistant, identities: Identities) -> None:
+        self.assistant = assistant
+        self.identities = identities
+        self._locks: dict[ConversationKey, asyncio.Lock] = {}
+        self._resumed: set[ConversationKey] = set()  # DMs this process has offered to resume (X2)
+        self._ims: dict[tuple[str, str], str] = {}  # (workspace, user) -> the bot's DM channel id
+
+    # --- one turn ---------------------------------------------------------------------------------
+
+    async def converse(
+        self,
+        client: AsyncWebClient,
+        team_id: str,
+        user_id: str,
+        destination: Destination,
+        message: UserMessage,
+        *,
+        after: AfterTurn | None = None,
+    ) -> list[Reply]:
+        """Run one turn for a Slack user and post its replies. `after` runs between the turn and the
+        posting (a click updates the clicked message there, so the transcript reads in order)."""
+        user = await self.user(client, team_id, user_id, destination)
+        if user is None:
+            return []
+        key = conversation_key(team_id, user.email)
+        # One lock per conversation around the turn *and* its posting: replies reach Slack in order.
+        async with self._lock(key):
+            replies = await self.assistant.handle(key, message, locale=user.locale)
+            if not replies:
+                return []  # a retried delivery or a double click: already answered (X2)
+            language = self.language(key, user)
+            if after is not None:
+                await after(replies, language)
+            await self.deliver(client, destination, user_id, kit.render(replies, language=language))
+        return replies
+
+    async def resume(self, client: AsyncWebClient, team_id: str, user_id: str, channel: str) -> None:
+        """The user opened the DM: greet a newcomer, or (once per process) say where a conversation
+        left midway stands, as the terminal does on start. Anything else stays silent: the tab is
+        opened often and must not pile up greetings."""
+        user = await self.user(client, team_id, user_id, Destination(channel=channel))
+        if user is None:
+            return
+        key = conversation_key(team_id, user.email)
+        async with self._lock(key):
+            stored = self.assistant.store.load_conversation(key)
+            if stored is not None and (stored.step is None or key in self._resumed):
+                return
+            self._resumed.add(key)
+            replies = await self.assistant.open(key, locale=user.locale)
+            language = self.language(key, user)
+            await self.deliver(
+                client, Destination(channel=channel), user_id, kit.render(replies, language=language)
+            )
+
+    async def user(
+        self, client: AsyncWebClient, team_id: str, user_id: str, destination: Destination
+    ) -> SlackUser | None:
+        """The Slack user with a verified email, or None once they were told why not (S14)."""
+        try:
+            user = await self.identities.lookup(client, team_id, user_id)
+        except IdentityUnavailable:
+            await self.say(client, destination, user_id, "identity.unavailable", None)
+            return None
+        if not user.email:
+            await self.say(client, destination, user_id, "identity.no_email", language_of(user.locale))
+            return None
+        return user
+
+    def language(self, key: ConversationKey, user: SlackUser) -> str | None:
+        """The conversation's language as the flow left it (the user may have switched), else Slack's."""
+        try:
+            stored = self.assistant.store.load_conversation(key)
+        except StorageError:
+            stored = None
+        return (stored.language if stored else None) or language_of(user.locale)
+
+    def _lock(self, key: ConversationKey) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    # --- posting ----------------------------------------------------------------------------------
+
+    async def say(
+        self, client: AsyncWebClient, destination: Destination, user_id: str, key: str, language: str | None
+    ) -> None:
+        text = slack_texts().text(language, key)
+        message = kit.SlackMessage(
+            text, [kit.reply_blocks(Reply(key=key, text=text), 0, language=language)[0]]
+        )
+        await self.deliver(client, destination, user_id, [message])
+
+    async def deliver(
+        self, client: AsyncWebClient, destination: Destination, user_id: str, messages: list[kit.SlackMessage]
+    ) -> None:
+        for message in messages:
+            try:
+                if destination.channel:
+                    await client.chat_postMessage(
+                        channel=destination.channel, text=message.text, blocks=message.blocks
+                    )
+                elif destination.ephemeral_in:
+                    await client.chat_postEphemeral(
+                        channel=destination.ephemeral_in,
+                        user=user_id,
+                        text=message.text,
+                        blocks=message.blocks,
+                    )
+                elif destination.response_url:
+                    await self._respond(
+                        destination.response_url,
+                        text=message.text,
+                        blocks=message.blocks,
+                        response_type="ephemeral",
+                        replace_original=False,
+                    )
+            except Exception as error:  # logged, never shown raw and never fatal to a listener
+                log.warning("could not post a reply to Slack: %s", _describe(error))
+                return
+
+    async def update(
+        self,
+        client: AsyncWebClient,
+        body: dict[str, Any],
+        block_id: str,
+        answer: str,
+    ) -> None:
+        """Replace the clicked controls by the answer chosen: `chat.update` on a normal message,
+        the `response_url` on an ephemeral one (which `chat.update` cannot reach)."""
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        context = [
+            {"type": "context", "block_id": block_id, "elements": [{"type": "mrkdwn", "text": answer}]}
+        ]
+        try:
+            if not container.get("is_ephemeral") and message.get("blocks") and channel:
+                await client.chat_update(
+                    channel=channel,
+                    ts=str(container.get("message_ts") or message.get("ts") or ""),
+                    text=message.get("text") or answer,
+                    blocks=kit.with_answer(message["blocks"], block_id, answer),
+                )
+            elif body.get("response_url"):
+                await self._respond(body["response_url"], text=answer, blocks=context, replace_original=True)
+        except Exception as error:
+            log.warning("could not update the clicked message: %s", _describe(error))
+
+    async def _respond(self, url: str, **kwargs: Any) -> None:
+        if not url.startswith(("https://", "http://")):
+            log.warning("ignored a response_url that is not a URL")
+            return
+        response = await AsyncWebhookClient(url, retry_handlers=retry_handlers()).send(**kwargs)
+        if response.status_code >= 400:
+            log.warning("response_url answered %s", response.status_code)
+
+    async def im_channel(self, client: AsyncWebClient, team_id: str, user_id: str) -> str | None:
+        """The bot's DM with the user (`conversations.open`), remembered: it never changes."""
+        cached = self._ims.get((team_id, user_id))
+        if cached:
+            return cached
+        try:
+            response = await client.conversations_open(users=user_id)
+        except Exception as error:
+            log.warning("conversations.open failed: %s", _describe(error))
+            return None
+        channel = (response.get("channel") or {}).get("id")
+        if isinstance(channel, str) and channel:
+            self._ims[(team_id, user_id)] = channel
+            return channel
+        return None
+
+    async def publish_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+        try:
+            user = await self.identities.lookup(client, team_id, user_id)
+        except IdentityUnavailable:
+            return
+        language = language_of(user.locale)
+        if user.email:
+            try:
+                stored = self.assistant.store.load_conversation(conversation_key(team_id, user.email))
+                language = (stored.language if stored else None) or language
+            except StorageError:
+                pass
+        try:
+            view = await home_view(self.assistant, user.email, language)
+            await client.views_publish(user_id=user_id, view=view)
+        except Exception as error:
+            log.warning("could not publish the App Home: %s", _describe(error))
+
+
+def conversation_key(team_id: str, email: str) -> ConversationKey:
+    """Conversations are keyed by workspace and user email, never by Slack channel (STYLE.md)."""
+    return ConversationKey(CHANNEL, team_id, email.strip().casefold())
+
+
+# --- the Bolt app ---------------------------------------------------------------------------------
+
+
+def build_app(
+    assistant: Assistant,
+    *,
+    signing_secret: str,
+    token: str | None = None,
+    client: AsyncWebClient | None = None,
+    api_url: str | None = None,
+    identities: Identities | None = None,
+) -> AsyncApp:
+    """The Slack app for `assistant`. Tests inject `client` (pointed at a local Web API double);
+    then no `auth.test` is made at start."""
+    # AsyncApp (unlike App) never calls `auth.test` at construction: the bot's identity is asked
+    # lazily at the first request, so an injected client needs no `token_verification_enabled`.
+    if client is None:
+        client = make_client(token, api_url=api_url)
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    channel = SlackChannel(assistant, identities or Identities())
+    _register(app, channel)
+    return app
+
+
+def _team_of(body: dict[str, Any]) -> str:
+    team = body.get("team")
+    if isinstance(team, dict) and team.get("id"):
+        return str(team["id"])
+    return str(body.get("team_id") or (body.get("user") or {}).get("team_id") or "")
+
+
+def _register(app: AsyncApp, channel: SlackChannel) -> None:
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.warning("a Slack listener failed: %s", _describe(error))
+
+    @app.event("message")
+    async def on_message(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        # Only what a person typed in the bot's DM: no bots, no edits, joins or other subtypes.
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        user_id, text = event.get("user"), event.get("text")
+        if not isinstance(user_id, str) or not isinstance(text, str):
+            return
+        await channel.converse(
+            client,
+            _team_of(body) or str(event.get("team") or ""),
+            user_id,
+            Destination(channel=str(event.get("channel"))),
+            UserMessage(text=text, delivery_id=str(body.get("event_id") or "") or None),
+        )
+
+    @app.event("app_mention")
+    async def on_mention(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        user_id, text = event.get("user"), event.get("text")
+        if event.get("bot_id") or not isinstance(user_id, str) or not isinstance(text, str):
+            return
+        await channel.converse(
+            client,
+            _team_of(body) or str(event.get("team") or ""),
+            user_id,
+            Destination(ephemeral_in=str(event.get("channel"))),  # others in the channel see nothing
+            UserMessage(
+                text=_MENTION.sub(" ", text).strip(), delivery_id=str(body.get("event_id") or "") or None
+            ),
+        )
+
+    @app.event("app_home_opened")
+    async def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        user_id = event.get("user")
+        if not isinstance(user_id, str):
+            return
+        team_id = _team_of(body)
+        if event.get("tab") == "messages" and event.get("channel"):
+            await channel.resume(client, team_id, user_id, str(event["channel"]))
+        else:
+            await channel.publish_home(client, team_id, user_id)
+
+    async def on_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        user_id, team_id = str(command.get("user_id", "")), str(command.get("team_id", ""))
+        name = str(command.get("command", "")).lstrip("/")
+        text = str(command.get("text") or "").strip()
+        if name == "login" and text:
+            # "/login as supervisor on extension 1001": the words are read like a typed message.
+            message = UserMessage(text=f"{name} {text}", delivery_id=command.get("trigger_id"))
+        else:
+            message = UserMessage(choice=f"cmd:{name}", delivery_id=command.get("trigger_id"))
+        im = await channel.im_channel(client, team_id, user_id)
+        if im is not None and im == command.get("channel_id"):
+            destination = Destination(channel=im)
+        else:
+            destination = Destination(response_url=str(command.get("response_url") or ""))
+        await channel.converse(client, team_id, user_id, destination, message)
+
+    app.command("/login")(on_command)
+    app.command("/logout")(on_command)
+
+    async def on_choice(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        picked = kit.picked(action, ((body.get("state") or {}).get("values")) or {})
+        user_id = (body.get("user") or {}).get("id")
+        if picked is None or not isinstance(user_id, str):
+            return
+        container = body.get("container") or {}
+        channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        if container.get("is_ephemeral") or not channel_id:
+            destination = Destination(response_url=str(body.get("response_url") or ""))
+        else:
+            destination = Destination(channel=str(channel_id))
+
+        async def answered(replies: list[Reply], language: str | None) -> None:
+            if replies[0].key == _EXPIRED:
+                return  # a button of an earlier question: leave that message as it was
+            label = picked.label or _auto_label(channel.assistant, picked.choice, language)
+            answer = kit.escape(slack_texts().text(language, "chosen", label=label))
+            await channel.update(client, body, str(action.get("block_id", "")), answer)
+
+        await channel.converse(
+            client,
+            _team_of(body),
+            user_id,
+            destination,
+            UserMessage(text=picked.text, choice=picked.choice, delivery_id=action.get("action_ts")),
+            after=answered,
+        )
+
+    for matcher in (kit.CHOOSE_ACTION, kit.SELECT_ACTION, kit.AUTO_CONTINUE):
+        app.action(matcher)(on_choice)
+
+    @app.action(kit.AUTO_CHECK)
+    async def on_checkbox(ack: AsyncAck) -> None:
+        await ack()  # the box is read when Continue is clicked
+
+    @app.options(kit.TEAM_SEARCH_ACTION)
+    async def on_team_search(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        options: list[dict[str, Any]] = []
+        try:
+            user_id = str((body.get("user") or {}).get("id") or "")
+            user = await channel.identities.lookup(client, _team_of(body), user_id)
+            if user.email:
+                context = await channel.assistant.context_for(user.email)
+                teams = context.profile.teams if context.profile else ()
+                options = kit.team_options(teams, str(body.get("value") or ""))
+        except Exception as error:
+            log.warning("could not answer a team search: %s", _describe(error))
+        await ack(options=options)
+
+    @app.action(re.compile("^(" + "|".join(re.escape(a) for a in HOME_ACTIONS) + ")$"))
+    async def on_home_action(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        user_id, team_id = str((body.get("user") or {}).get("id") or ""), _team_of(body)
+        value = action.get("value")
+        if not user_id or not isinstance(value, str) or not value.startswith("cmd:"):
+            return
+        im = await channel.im_channel(client, team_id, user_id)
+        if im is not None:
+            await channel.converse(
+                client,
+                team_id,
+                user_id,
+                Destination(channel=im),
+                UserMessage(choice=value, delivery_id=action.get("action_ts")),
+            )
+        await channel.publish_home(client, team_id, user_id)
+
+
+def _auto_label(assistant: Assistant, choice: str | None, language: str | None) -> str:
+    key = "label.auto_yes" if choice == kit.AUTO_YES else "label.auto_no"
+    return assistant.engine.catalog.text(language, key)
+
+
+def _describe(error: BaseException) -> str:
+    """A log line for a Slack failure: the API's error code, never a token or the whole response."""
+    response = getattr(error, "response", None)
+    code = response.get("error") if response is not None and hasattr(response, "get") else None
+    return f"{type(error).__name__}: {code}" if code else type(error).__name__

@@ -1,0 +1,303 @@
+"""Block Kit rendering: the flow's `Reply` objects as Slack messages, and clicks back as choices.
+
+Conventions (tests and the listeners rely on them):
+
+- every block's `block_id` is ``lb:<reply key>:<reply index>.<block index>``, so what was said can be
+  read back from a message (`reply_keys`) in any language;
+- a button's `action_id` is ``lb.choose.<reply>.<n>`` and its `value` the choice's value
+  (``role:supervisor``); a select's is ``lb.select.<reply>`` (``lb.team_search.<reply>`` for the
+  external team search) and each option's `value` the choice's value. A value longer than Slack's
+  comfortable 75 characters travels as ``#<n>`` and comes back as the typed number n+1, which the
+  flow maps to the n-th choice it offered;
+- the auto-login question is a "Don't show again" checkbox (``lb.auto.check``) plus a Continue
+  button (``lb.auto.continue``) that reads the checkbox state, like the desktop's dialog;
+- `lb.home.*` are the App Home buttons (see `home.py`).
+
+Slack's limits are enforced here rather than trusted to the catalogs: 50 blocks a message (longer
+turns are split), 3000 characters a section, 75 characters an option's text, 100 options a
+`static_select` (beyond that an `external_select` answered from `block_suggestion`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.backend.port import Team
+from bot.flow.replies import Choice, Reply, ReplyKind
+from bot.flow.teams import filter_teams
+
+from .texts import slack_texts
+
+Block = dict[str, Any]
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_OPTION_CHARS = 75
+MAX_VALUE_CHARS = 75
+MAX_STATIC_OPTIONS = 100
+MAX_BUTTONS_PER_BLOCK = 25
+MAX_FIELDS_PER_SECTION = 10
+MAX_FALLBACK_CHARS = 3000
+TEAM_SELECT_ABOVE = 5  # more teams than this: a searchable select instead of a row of buttons
+TEAM_SEARCH_MIN_QUERY = 1
+
+CHOOSE = "lb.choose"
+SELECT = "lb.select"
+TEAM_SEARCH = "lb.team_search"
+AUTO_CHECK = "lb.auto.check"
+AUTO_CONTINUE = "lb.auto.continue"
+AUTO_YES, AUTO_NO = "auto:yes", "auto:no"
+
+CHOOSE_ACTION = re.compile(r"^lb\.choose\.")
+SELECT_ACTION = re.compile(r"^lb\.(select|team_search)\.")
+TEAM_SEARCH_ACTION = re.compile(r"^lb\.team_search\.")
+_BLOCK_ID = re.compile(r"^lb:(?P<key>[^:]+):(?P<reply>\d+)\.(?P<block>\d+)$")
+_LONG_VALUE = re.compile(r"^#(\d{1,3})$")
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One `chat.postMessage`: the blocks, and the plain text Slack shows in notifications."""
+
+    text: str
+    blocks: list[Block]
+
+
+@dataclass(frozen=True)
+class Picked:
+    """What a click means to the flow: a choice value, or (for a long value) a typed number."""
+
+    choice: str | None
+    text: str
+    label: str
+
+
+# --- replies -> blocks ---------------------------------------------------------------------------
+
+
+def render(replies: Sequence[Reply], *, language: str | None) -> list[SlackMessage]:
+    """A turn's replies as as few messages as Slack allows: one, unless it needs over 50 blocks."""
+    messages: list[SlackMessage] = []
+    blocks: list[Block] = []
+    texts: list[str] = []
+    for index, reply in enumerate(replies):
+        rendered = reply_blocks(reply, index, language=language)[:MAX_BLOCKS]
+        if blocks and len(blocks) + len(rendered) > MAX_BLOCKS:
+            messages.append(SlackMessage(_fallback(texts), blocks))
+            blocks, texts = [], []
+        blocks.extend(rendered)
+        texts.append(reply.text)
+    if blocks:
+        messages.append(SlackMessage(_fallback(texts), blocks))
+    return messages
+
+
+def reply_blocks(reply: Reply, index: int, *, language: str | None) -> list[Block]:
+    ids = _Ids(reply.key, index)
+    blocks: list[Block] = [_section(ids.next(), reply.text)]
+    fields = [f"*{escape(label)}*\n{escape(value)}" for label, value in reply.fields.items()]
+    for start in range(0, len(fields), MAX_FIELDS_PER_SECTION):
+        chunk = fields[start : start + MAX_FIELDS_PER_SECTION]
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": ids.next(),
+                "fields": [{"type": "mrkdwn", "text": _clip(f, 2000)} for f in chunk],
+            }
+        )
+    blocks.extend(_choice_blocks(reply, index, ids, language))
+    return blocks
+
+
+def _choice_blocks(reply: Reply, index: int, ids: _Ids, language: str | None) -> list[Block]:
+    choices = reply.choices
+    if not choices:
+        return []
+    values = {c.value for c in choices}
+    texts = slack_texts()
+    if values == {AUTO_YES, AUTO_NO}:
+        return [_auto_login(ids.next(), language)]
+    if all(c.value.startswith("team:") for c in choices) and len(choices) > TEAM_SELECT_ABOVE:
+        if len(choices) <= MAX_STATIC_OPTIONS:
+            select = _static_select(f"{SELECT}.{index}", texts.text(language, "select.team"), choices)
+        else:
+            select = {
+                "type": "external_select",
+                "action_id": f"{TEAM_SEARCH}.{index}",
+                "placeholder": _plain(texts.text(language, "select.team_search")),
+                "min_query_length": TEAM_SEARCH_MIN_QUERY,
+            }
+        return [{"type": "actions", "block_id": ids.next(), "elements": [select]}]
+    if all(c.value.startswith("cc:") for c in choices) and len(choices) > 1:
+        select = _static_select(f"{SELECT}.{index}", texts.text(language, "select.country_code"), choices)
+        return [{"type": "actions", "block_id": ids.next(), "elements": [select]}]
+    if len(choices) > MAX_BUTTONS_PER_BLOCK:
+        select = _static_select(f"{SELECT}.{index}", texts.text(language, "select.other"), choices)
+        return [{"type": "actions", "block_id": ids.next(), "elements": [select]}]
+    buttons = []
+    for n, choice in enumerate(choices):
+        button: Block = {
+            "type": "button",
+            "action_id": f"{CHOOSE}.{index}.{n}",
+            "text": _plain(choice.label),
+            "value": _value(choice, n),
+        }
+        if reply.kind is ReplyKind.SUMMARY and choice.value == "confirm:yes":
+            button["style"] = "primary"  # "Save and continue" (S10)
+        buttons.append(button)
+    return [{"type": "actions", "block_id": ids.next(), "elements": buttons}]
+
+
+def _auto_login(block_id: str, language: str | None) -> Block:
+    texts = slack_texts()
+    return {
+        "type": "actions",
+        "block_id": block_id,
+        "elements": [
+            {
+                "type": "checkboxes",
+                "action_id": AUTO_CHECK,
+                "options": [
+                    {
+                        "text": _plain(texts.text(language, "auto_login.dont_show_again")),
+                        "description": _plain(texts.text(language, "auto_login.hint")),
+                        "value": AUTO_YES,
+                    }
+                ],
+            },
+            {
+                "type": "button",
+                "action_id": AUTO_CONTINUE,
+                "text": _plain(texts.text(language, "auto_login.continue")),
+                "value": "auto:continue",
+                "style": "primary",
+            },
+        ],
+    }
+
+
+def _static_select(action_id: str, placeholder: str, choices: Sequence[Choice]) -> Block:
+    return {
+        "type": "static_select",
+        "action_id": action_id,
+        "placeholder": _plain(placeholder),
+        "options": [option(c.label, _value(c, n)) for n, c in enumerate(choices[:MAX_STATIC_OPTIONS])],
+    }
+
+
+def option(label: str, value: str) -> Block:
+    return {"text": _plain(label), "value": value}
+
+
+def team_options(teams: Sequence[Team], query: str) -> list[Block]:
+    """The `block_suggestion` answer: the user's teams whose name has every typed word, at most 100."""
+    found = filter_teams(query, teams) if query.strip() else list(teams)
+    return [option(t.name, f"team:{t.id}"[:MAX_VALUE_CHARS]) for t in found[:MAX_STATIC_OPTIONS]]
+
+
+# --- clicks -> flow input ------------------------------------------------------------------------
+
+
+def picked(action: dict[str, Any], state_values: dict[str, Any] | None = None) -> Picked | None:
+    """The flow input a `block_actions` action stands for, or None when it stands for nothing yet (a
+    checkbox ticked before Continue) or is malformed."""
+    action_id = str(action.get("action_id", ""))
+    if action_id == AUTO_CONTINUE:
+        checked = _auto_checked(state_values or {})
+        return Picked(AUTO_YES if checked else AUTO_NO, "", "")
+    if action.get("type") == "button":
+        value, label = action.get("value"), (action.get("text") or {}).get("text", "")
+    else:
+        selected = action.get("selected_option") or {}
+        value, label = selected.get("value"), (selected.get("text") or {}).get("text", "")
+    if not isinstance(value, str) or not value:
+        return None
+    long_value = _LONG_VALUE.match(value)
+    if long_value:
+        return Picked(None, str(int(long_value.group(1)) + 1), str(label))
+    return Picked(value, "", str(label))
+
+
+def _auto_checked(state_values: dict[str, Any]) -> bool:
+    for block in state_values.values():
+        element = block.get(AUTO_CHECK) if isinstance(block, dict) else None
+        if isinstance(element, dict):
+            return any(o.get("value") == AUTO_YES for o in element.get("selected_options") or [])
+    return False
+
+
+def with_answer(blocks: Iterable[Block], block_id: str, answer: str) -> list[Block]:
+    """The clicked message once answered: the controls of `block_id` replaced by the chosen answer,
+    so that the conversation reads like a transcript instead of a pile of live buttons."""
+    updated: list[Block] = []
+    for block in blocks:
+        if block.get("block_id") == block_id and block.get("type") == "actions":
+            updated.append(
+                {"type": "context", "block_id": block_id, "elements": [{"type": "mrkdwn", "text": answer}]}
+            )
+        else:
+            updated.append(block)
+    return updated
+
+
+def reply_keys(blocks: Iterable[Block]) -> list[str]:
+    """The catalog keys of the replies a message holds, in order (read back from the block ids)."""
+    keys: list[str] = []
+    seen: set[str] = set()
+    for block in blocks:
+        match = _BLOCK_ID.match(str(block.get("block_id", "")))
+        if match and match.group("reply") not in seen:
+            seen.add(match.group("reply"))
+            keys.append(match.group("key"))
+    return keys
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+class _Ids:
+    def __init__(self, key: str, reply: int) -> None:
+        self.key = key.replace(":", "_")[:200]
+        self.reply = reply
+        self.count = 0
+
+    def next(self) -> str:
+        block_id = f"lb:{self.key}:{self.reply}.{self.count}"
+        self.count += 1
+        return block_id
+
+
+def escape(text: str) -> str:
+    """mrkdwn's three control characters: a team name or a typed text can never ping @channel."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _section(block_id: str, text: str) -> Block:
+    return {
+        "type": "section",
+        "block_id": block_id,
+        "text": {"type": "mrkdwn", "text": _clip(escape(text) or " ", MAX_SECTION_CHARS)},
+    }
+
+
+def _plain(text: str) -> Block:
+    return {"type": "plain_text", "text": _clip(text or " ", MAX_OPTION_CHARS), "emoji": True}
+
+
+def _value(choice: Choice, n: int) -> str:
+    return choice.value if len(choice.value) <= MAX_VALUE_CHARS else f"#{n}"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fallback(texts: list[str]) -> str:
+    return _clip("\n".join(texts), MAX_FALLBACK_CHARS)

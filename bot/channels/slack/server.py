@@ -1,0 +1,198 @@
+"""Serving the Slack app: HTTP (Bolt's ASGI adapter under uvicorn) or Socket Mode.
+
+HTTP mode listens on 127.0.0.1 by default: put a TLS-terminating proxy or a tunnel in front for
+Slack to reach `/slack/events` (events, slash commands, interactivity and options all arrive there,
+signed; Bolt answers 401 to a bad or stale signature before any listener runs). Socket Mode
+(`SLACK_APP_TOKEN`, xapp-) needs no public URL at all, which suits a workstation or a locked-down
+network. On a real contact-center tenant the OAuth redirect of `bot/backend/wxcc` is served beside
+the Slack route (HTTP mode) or on its own loopback listener (Socket Mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from urllib.parse import urlsplit
+
+from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
+from starlette.types import Message, Receive, Scope, Send
+
+from bot.assistant import Assistant
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3000
+MAX_BODY_BYTES = 1_000_000  # Slack's largest payloads (a long message, a big view) are far below this
+
+
+def build_asgi(app: AsyncApp, *, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """One ASGI application: Bolt at `/slack/events` (POST), plus `routes` (the OAuth callback)."""
+    handler = _WellFormed(AsyncSlackRequestHandler(app, path=EVENTS_PATH))
+    return Starlette(routes=[Route(EVENTS_PATH, endpoint=handler, methods=["POST"]), *routes])
+
+
+class _WellFormed:
+    """Bolt parses a body before it checks the signature, and answers 500 with a traceback when the
+    body is not what Slack sends (broken JSON, bytes that are not UTF-8, a JSON list). Such requests
+    get a plain 400 here and never reach Bolt or the flow (X1); everything else goes to Bolt as is,
+    and its signature check answers 401 to a forged or stale request."""
+
+    def __init__(self, handler: Callable[..., Awaitable[None]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.handler(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > MAX_BODY_BYTES:
+                await _plain(send, 413, "request too large")
+                return
+            if not message.get("more_body"):
+                break
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip()
+        if not _parses(body, content_type):
+            await _plain(send, 400, "malformed request")
+            return
+        delivered = False
+        started = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.handler(scope, replay, watch)
+        except Exception:
+            log.warning("Bolt could not read a request", exc_info=True)
+            if not started:
+                await _plain(send, 400, "malformed request")
+
+
+def _parses(body: bytes, content_type: str) -> bool:
+    from slack_bolt.request.internals import parse_body
+
+    try:
+        parsed = parse_body(body.decode("utf-8"), content_type)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(parsed, dict):
+        return False
+    # The shapes Bolt's own middleware reads without checking: anything else is not from Slack.
+    if any(k in parsed and not isinstance(parsed[k], dict) for k in ("event", "container", "view", "state")):
+        return False
+    if any(k in parsed and not isinstance(parsed[k], dict | str | None) for k in ("user", "team", "channel")):
+        return False
+    actions = parsed.get("actions", [])
+    return isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def oauth_callback_routes(assistant: Assistant) -> list[BaseRoute]:
+    """The route hook for the real-API backend: its OAuth redirect (`bot/backend/wxcc/callback.py`),
+    at the path of `LOGINBOT_OAUTH_REDIRECT_URI`, when the backend signs users in with OAuth (S14).
+    The simulator has no such step, so nothing is mounted for it."""
+    oauth = getattr(assistant.backend, "oauth", None)
+    if oauth is None:
+        return []
+    from bot.backend.wxcc.callback import callback_route
+
+    path = urlsplit(oauth.redirect_uri).path or "/oauth/callback"
+    return [callback_route(oauth, path)]
+
+
+async def serve_http(
+    app: AsyncApp,
+    assistant: Assistant,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    routes: Sequence[BaseRoute] | None = None,
+) -> None:
+    import uvicorn
+
+    asgi = build_asgi(app, routes=oauth_callback_routes(assistant) if routes is None else routes)
+    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off")
+    await uvicorn.Server(config).serve()
+
+
+async def serve_socket_mode(app: AsyncApp, assistant: Assistant, *, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    with _standalone_oauth_callback(assistant):
+        await AsyncSocketModeHandler(app, app_token).start_async()
+
+
+@contextlib.contextmanager
+def _standalone_oauth_callback(assistant: Assistant) -> Iterator[None]:
+    """Socket Mode has no HTTP server of its own: the OAuth redirect gets its loopback listener, as
+    in the terminal chat."""
+    oauth = getattr(assistant.backend, "oauth", None)
+    if oauth is None:
+        yield
+        return
+    from bot.backend.wxcc.callback import serve_callback
+
+    with serve_callback(oauth, host=urlsplit(oauth.redirect_uri).hostname or DEFAULT_HOST):
+        yield
+
+
+async def run(
+    assistant: Assistant,
+    *,
+    signing_secret: str,
+    token: str,
+    app_token: str | None = None,
+    api_url: str | None = None,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+) -> None:
+    """`loginbot serve slack`: Socket Mode when an app token is given, else HTTP; closes the
+    assistant (backend connections, database) on the way out."""
+    from bot.channels.slack.app import build_app
+
+    app = build_app(assistant, signing_secret=signing_secret, token=token, api_url=api_url)
+    try:
+        if app_token:
+            await serve_socket_mode(app, assistant, app_token=app_token)
+        else:
+            await serve_http(app, assistant, host=host, port=port)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await assistant.aclose()

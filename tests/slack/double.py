@@ -1,0 +1,245 @@
+"""A local Slack Web API double: a real HTTP server on loopback that records every call.
+
+It answers the methods the Slack channel uses (`auth.test`, `users.info`, `chat.postMessage`,
+`chat.update`, `chat.postEphemeral`, `views.publish`, `conversations.open`) and the `response_url`
+endpoint behind `respond()`, the way Slack does; `fail_next` makes the next calls answer 429 with
+Retry-After, or 500, to exercise the client's retry handlers. Tests read back what the bot said
+from `calls` and wait for it with `wait_for` (a deadline, never a fixed sleep).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+TEAM = "T0LOGINBOT"
+BOT_USER = "U0BOT"
+BOT_ID = "B0BOT"
+
+# The demo tenant's users as Slack knows them (bot/backend/simulator/demo_tenant.yml).
+DEMO_USERS = {
+    "sam.supervisor@example.com": "en-US",
+    "ava.lead@example.com": "en-US",
+    "alex.agent@example.com": "en-GB",
+    "dana.digital@example.com": "en-US",
+    "pat.provisioned@example.com": "en-US",
+    "ines.martin@example.com": "fr-FR",
+    "busy.agent@example.com": "en-US",
+    "root.admin@example.com": "en-US",
+    "carl.closed@example.com": "en-US",
+    "sid.specific@example.com": "en-US",
+    "nobody@example.com": "en-US",  # a Slack user the contact center does not know
+}
+
+
+def user_id_for(email: str) -> str:
+    return "U" + email.split("@")[0].replace(".", "").upper()[:10]
+
+
+@dataclass
+class Call:
+    method: str  # "chat.postMessage", ..., or "respond" for a response_url
+    args: dict[str, Any]
+    path: str = ""
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SlackUser:
+    id: str
+    email: str | None
+    locale: str
+    is_bot: bool = False
+
+
+class SlackDouble:
+    def __init__(self) -> None:
+        self.users: dict[str, SlackUser] = {}
+        for email, locale in DEMO_USERS.items():
+            self.add_user(email, locale)
+        self.calls: list[Call] = []
+        self.failed: list[Call] = []
+        self._faults: list[tuple[int, int, str | None]] = []  # (status, retry_after, method)
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    def add_user(self, email: str | None, locale: str = "en-US", *, user_id: str | None = None) -> str:
+        uid = user_id or user_id_for(email or "noemail@example.com")
+        self.users[uid] = SlackUser(uid, email, locale)
+        return uid
+
+    def set_locale(self, user_id: str, locale: str) -> None:
+        self.users[user_id].locale = locale
+
+    def fail_next(
+        self, count: int, *, status: int = 429, retry_after: int = 0, method: str | None = None
+    ) -> None:
+        with self._lock:
+            self._faults.extend([(status, retry_after, method)] * count)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    def response_url(self, name: str = "r") -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/respond/{name}"
+
+    # --- reading back ---------------------------------------------------------------------------
+
+    def snapshot(self, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if method is None or c.method == method]
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.calls)
+
+    def since(self, mark: int, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls[mark:] if method is None or c.method == method]
+
+    def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 15.0, what: str = "") -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what or predicate}; calls: {self.methods()}")
+            time.sleep(0.01)
+
+    def methods(self) -> list[str]:
+        with self._lock:
+            return [c.method for c in self.calls]
+
+    # --- the server -----------------------------------------------------------------------------
+
+    @contextmanager
+    def running(self) -> Iterator[SlackDouble]:
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                double._handle(self)
+
+            def do_POST(self) -> None:
+                double._handle(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
+            thread.join(5)
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        args: dict[str, Any] = dict(parse_qsl(parts.query))
+        content_type = request.headers.get("Content-Type", "")
+        if raw and "json" in content_type:
+            args.update(json.loads(raw))
+        elif raw:
+            args.update(dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True)))
+        for name in ("blocks", "view"):
+            if isinstance(args.get(name), str):
+                args[name] = json.loads(args[name])
+        if parts.path.startswith("/respond/"):
+            self._record(Call("respond", args, parts.path))
+            self._send(request, 200, b"ok", "text/plain")
+            return
+        method = parts.path.removeprefix("/api/")
+        fault = self._fault(method)
+        if fault is not None:
+            status, retry_after = fault
+            with self._lock:
+                self.failed.append(Call(method, args, parts.path))
+            headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+            body = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+            self._send(request, status, json.dumps(body).encode(), "application/json", headers)
+            return
+        answer = self._answer(method, args)
+        self._record(Call(method, args, parts.path, answer))
+        self._send(request, 200, json.dumps(answer).encode(), "application/json")
+
+    def _fault(self, method: str) -> tuple[int, int] | None:
+        with self._lock:
+            for index, (status, retry_after, only) in enumerate(self._faults):
+                if only is None or only == method:
+                    del self._faults[index]
+                    return status, retry_after
+        return None
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "loginbot"}
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            profile = {"email": user.email} if user.email else {}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user.id,
+                    "team_id": TEAM,
+                    "is_bot": user.is_bot,
+                    "locale": user.locale,
+                    "profile": {"real_name": user.id, **profile},
+                },
+            }
+        if method in ("chat.postMessage", "chat.update"):
+            ts = str(args.get("ts") or f"{1700000000 + next(self._ts)}.000100")
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": ts,
+                "message": {"text": args.get("text")},
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method == "views.publish":
+            return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
+        return {"ok": False, "error": "unknown_method"}
+
+    @staticmethod
+    def _send(
+        request: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(body)
