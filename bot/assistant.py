@@ -46,7 +46,8 @@ from bot.flow.effects import (
 from bot.flow.engine import FlowEngine, TurnContext, TurnResult, UserMessage
 from bot.flow.numbers import mask
 from bot.flow.replies import Reply, ReplyKind
-from bot.flow.state import FlowState, SavedPreferences
+from bot.flow.state import Answers, FlowState, Purpose, SavedPreferences
+from bot.flow.state import Step as FlowStep  # added for the Rasa action server
 from storage import (
     KEEP,
     ActiveSessionRecord,
@@ -109,6 +110,53 @@ class Assistant:
         return await self._guarded(
             key, lambda state, context: self.engine.turn(state, message, context), _Locale(locale, language)
         )
+
+    # --- added for the Rasa action server (bot/channels/rasa) ---------------------------------------
+    # A channel whose own dialogue manager collects the answers (a Rasa form) goes through the same
+    # load / run / claim / perform / record path as `handle`: nothing is ever sent twice (X2).
+
+    async def context_for(self, email: str) -> TurnContext:
+        """The profile and saved preferences a turn for `email` would see (for a form's validators)."""
+        return await self._context(email, _Locale(None, None))
+
+    async def run_flow(
+        self, key: ConversationKey, message: UserMessage, *, language: str | None = None
+    ) -> list[Reply]:
+        """One flow input (typically a button value such as "cmd:logout"), in `language` when given."""
+        return await self._guarded(
+            key, _in_language(language, lambda s, c: self.engine.turn(s, message, c)), _Locale(None, None)
+        )
+
+    async def submit_answers(
+        self,
+        key: ConversationKey,
+        answers: Answers,
+        *,
+        language: str | None = None,
+        delivery_id: str | None = None,
+    ) -> list[Reply]:
+        """Sign in with answers collected elsewhere: they become the summary, confirmed with "Save and
+        continue", so the flow checks completeness (S10), saves the preferences (S6) and submits."""
+
+        def step(state: FlowState, context: TurnContext) -> TurnResult:
+            if not state.in_flight:  # a call under way is never replaced: the flow says "still working"
+                state = state.model_copy(
+                    update={
+                        "step": FlowStep.CONFIRM,
+                        "purpose": Purpose.LOGIN,
+                        "answers": answers,
+                        "editing": None,
+                        "errors": 0,
+                        "team_candidates": [],
+                        "automatic": False,
+                        "take_over": False,
+                    }
+                )
+            return self.engine.turn(
+                state, UserMessage(choice="confirm:yes", delivery_id=delivery_id), context
+            )
+
+        return await self._guarded(key, _in_language(language, step), _Locale(None, None))
 
     def _on_notification(self, notification: Notification) -> None:
         """AGENT_MULTI_LOGIN: the session this chat held continues somewhere else (S12). The holder's
@@ -365,6 +413,13 @@ class Assistant:
             automatic=effect.automatic,
             duration_ms=int((finished - started).total_seconds() * 1000),
         )
+
+
+def _in_language(language: str | None, step: Step) -> Step:
+    """Added for the Rasa action server: run `step` with the language the channel determined."""
+    if language is None:
+        return step
+    return lambda state, context: step(state.model_copy(update={"language": language}), context)
 
 
 def _idle_code(profile: UserProfile) -> str | None:

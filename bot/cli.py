@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,12 @@ app = typer.Typer(
 )
 nlu_app = typer.Typer(help="The embedded language recognizer.", no_args_is_help=True)
 app.add_typer(nlu_app, name="nlu")
+# The servers (`serve slack`, `serve actions`): one group, each command adds itself to it.
+serve_app = typer.Typer(
+    help="Serve a channel: the Slack app or the Rasa action server.",
+    no_args_is_help=True,
+)
+app.add_typer(serve_app, name="serve")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -58,9 +64,7 @@ def chat(
 def simulator(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
-    tenant: Annotated[
-        str | None, typer.Option(help="Tenant YAML (default: the demo).")
-    ] = None,
+    tenant: Annotated[str | None, typer.Option(help="Tenant YAML (default: the demo).")] = None,
     state: Annotated[str | None, typer.Option(help="File keeping station sessions across restarts.")] = None,
     latency_ms: Annotated[int, typer.Option(help="Fault: latency added to every API answer.")] = 0,
     error_rate: Annotated[float, typer.Option(help="Fault: share of API requests answered 5xx.")] = 0.0,
@@ -69,9 +73,7 @@ def simulator(
     drop_websocket_after: Annotated[
         int | None, typer.Option(help="Fault: close each notification socket after N messages.")
     ] = None,
-    silent_websocket: Annotated[
-        bool, typer.Option(help="Fault: mute sockets.")
-    ] = False,
+    silent_websocket: Annotated[bool, typer.Option(help="Fault: mute sockets.")] = False,
     lose_result_rate: Annotated[float, typer.Option(help="Fault: share of results never sent.")] = 0.0,
     seed: Annotated[int | None, typer.Option(help="Seed for the fault dice (repeatable runs).")] = None,
 ) -> None:
@@ -101,6 +103,85 @@ def simulator(
     serve(host=host, port=port, tenant_file=tenant_file, state_path=state, faults=faults)
 
 
+@serve_app.command("actions")
+def serve_actions(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (Rasa's action_endpoint).")] = 5055,
+) -> None:
+    """Serve the Rasa action server (/webhook, /actions, /health) on the configured backend and store."""
+    from bot.app import ConfigurationError
+    from bot.channels.rasa import build_services
+    from bot.channels.rasa.server import serve
+    from bot.log import configure
+    from bot.settings import Settings
+
+    try:
+        settings = Settings()
+        configure(settings.log_level)
+        services = build_services(settings)
+    except ConfigurationError as error:
+        raise _fail(str(error)) from None
+    except ValueError as error:  # pydantic's ValidationError for a malformed setting
+        raise _fail(f"invalid setting: {error}") from None
+    typer.echo(f"loginbot Rasa action server on http://{host}:{port}/webhook")
+    serve(services, host=host, port=port)
+
+
+@serve_app.command("slack")
+def serve_slack(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (/slack/events).")] = 3000,
+) -> None:
+    """Serve the Slack app: events, commands and interactivity at /slack/events, or Socket Mode when
+    SLACK_APP_TOKEN is set."""
+    from bot.app import ConfigurationError, build_assistant
+    from bot.log import configure
+    from bot.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValueError as error:  # pydantic's ValidationError for a malformed setting
+        raise _fail(f"invalid setting: {error}") from None
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+        )
+        if value is None or not value.get_secret_value()
+    ]
+    if missing:
+        raise _fail(
+            f"{' and '.join(missing)} not set: copy them from your Slack app's settings "
+            "(Basic Information > Signing Secret; OAuth & Permissions > Bot User OAuth Token). "
+            "See slack/README.md."
+        )
+    assert settings.slack_signing_secret is not None and settings.slack_bot_token is not None
+    configure(settings.log_level)
+    try:
+        assistant = build_assistant(settings)
+    except ConfigurationError as error:
+        raise _fail(str(error)) from None
+    from bot.channels.slack.server import run
+
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+    if app_token:
+        typer.echo("loginbot Slack app in Socket Mode")
+    else:
+        typer.echo(f"loginbot Slack app on http://{host}:{port}/slack/events")
+    asyncio.run(
+        run(
+            assistant,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            token=settings.slack_bot_token.get_secret_value(),
+            app_token=app_token,
+            api_url=settings.slack_api_url,
+            host=host,
+            port=port,
+        )
+    )
+
+
 @nlu_app.command("parse")
 def nlu_parse(
     text: Annotated[
@@ -119,6 +200,105 @@ def nlu_parse(
             json.dumps(recognizer.parse(line.rstrip("\r\n")).as_rasa(), ensure_ascii=False) + "\n"
         )
         sys.stdout.flush()
+
+
+@app.command()
+def troubleshoot(
+    who: Annotated[
+        str, typer.Argument(metavar="EMAIL_OR_TRACKING_ID", help="The user's email, or a tracking id.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checklist as JSON.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language: en or fr.")] = "en",
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="Check as this requester (T9); by default the operator is an administrator."
+        ),
+    ] = None,
+) -> None:
+    """Print a user's sign-in troubleshooting checklist (T1-T8), problems first.
+
+    Whoever runs this command on the host already holds the database and the configuration, so the
+    operator counts as an administrator; `--as EMAIL` applies the chat rule (T9) to that requester.
+    """
+    from bot.troubleshoot import OPERATOR, NotAllowed, TrackingIdNotFound
+    from bot.troubleshoot.terminal import print_checklist
+
+    if lang not in ("en", "fr"):
+        raise _fail("--lang takes en or fr")
+    troubleshooter, backend = _troubleshooter()
+    requester = as_user or OPERATOR
+    try:
+        if "@" in who:
+            checklist = asyncio.run(troubleshooter.checklist(requester, who, lang))
+        else:
+            checklist = asyncio.run(troubleshooter.by_tracking_id(requester, who, lang))
+    except NotAllowed as refused:
+        typer.echo(f"loginbot: {refused.message(lang)}", err=True)
+        raise typer.Exit(code=1) from None
+    except TrackingIdNotFound as missing:
+        typer.echo(f"loginbot: {missing.message(lang)}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        asyncio.run(backend.aclose())
+    if as_json:
+        typer.echo(json.dumps(checklist.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_checklist(checklist)
+
+
+@app.command()
+def report(
+    days: Annotated[int, typer.Option("--days", min=1, max=366, help="How many days, today included.")] = 7,
+    png: Annotated[str | None, typer.Option("--png", help="Also write the chart to this PNG file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language: en or fr.")] = "en",
+) -> None:
+    """Print the sign-in outcomes and failure reasons per day (administrators: the operator is one)."""
+    from bot.troubleshoot import OPERATOR, render_chart_png
+    from bot.troubleshoot.terminal import print_report
+
+    if lang not in ("en", "fr"):
+        raise _fail("--lang takes en or fr")
+    troubleshooter, backend = _troubleshooter()
+    try:
+        result = asyncio.run(troubleshooter.report(OPERATOR, days))
+    finally:
+        asyncio.run(backend.aclose())
+    if png is not None:
+        try:
+            render_chart_png(result, png, lang)
+        except OSError as error:
+            raise _fail(f"cannot write {png}: {error}") from None
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_report(result, lang)
+        if png is not None:
+            typer.echo(png)
+
+
+def _troubleshooter() -> tuple[Any, Any]:
+    """The `Troubleshooter` on the configured store and backend (for `troubleshoot` and `report`)."""
+    from bot.app import ConfigurationError, build_backend
+    from bot.log import configure
+    from bot.settings import Settings
+    from bot.troubleshoot import OPERATOR, Troubleshooter
+    from storage import StorageError, Store
+
+    try:
+        settings = Settings()
+        configure(settings.log_level)
+        store = Store.from_url(settings.database_url)
+        backend = build_backend(settings, store)
+    except StorageError as error:
+        raise _fail(f"LOGINBOT_DATABASE_URL: cannot open the database ({error})") from None
+    except ConfigurationError as error:
+        raise _fail(str(error)) from None
+    except ValueError as error:  # pydantic's ValidationError for a malformed setting
+        raise _fail(f"invalid setting: {error}") from None
+    admins = settings.admin_emails | {OPERATOR}
+    return Troubleshooter(backend, store, admins=admins), backend
 
 
 def main() -> None:

@@ -36,7 +36,8 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0002_oauth_tokens.py").is_file()
-    assert head_revision() == "0002"
+    assert (MIGRATIONS_DIR / "versions" / "0003_email_identity.py").is_file()
+    assert head_revision() == "0003"
 
 
 def test_start_up_migrates_an_empty_database_to_head(backend: Backend) -> None:
@@ -64,7 +65,7 @@ def test_a_second_start_up_is_a_no_op_and_keeps_the_data(backend: Backend) -> No
     engine = make_engine(backend.url)
     try:
         with engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [("0002",)]
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [("0003",)]
     finally:
         engine.dispose()
 
@@ -110,7 +111,7 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
         assert current_revision(engine) is None
         assert not TABLES & set(inspect(engine).get_table_names())
         command.upgrade(alembic_config(url=url), "head")
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
     finally:
         engine.dispose()
 

@@ -1,0 +1,35 @@
+"""The Rasa action server: loginbot's actions for a Rasa assistant (see README.md beside this file).
+
+services = build_services()                      # the assistant, the email verifier, the settings
+app = build_action_server(services)              # rasa-sdk's Sanic app with loginbot's guards
+serve(services, host="127.0.0.1", port=5055)     # `loginbot serve actions`
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.channels.rasa.services import CHANNEL, RasaServices
+from bot.channels.rasa.settings import RasaSettings
+
+if TYPE_CHECKING:
+    from bot.identity import IdentitySettings
+    from bot.settings import Settings
+
+__all__ = ["CHANNEL", "RasaServices", "RasaSettings", "build_services"]
+
+
+def build_services(
+    settings: Settings | None = None,
+    *,
+    rasa_settings: RasaSettings | None = None,
+    identity_settings: IdentitySettings | None = None,
+) -> RasaServices:
+    """The same store and backend as every channel (`bot.app.build_assistant`), plus the verifier."""
+    from bot.app import build_assistant
+    from bot.identity import EmailVerifier, IdentitySettings, build_mailer
+
+    assistant = build_assistant(settings)
+    identity = identity_settings or IdentitySettings()
+    verifier = EmailVerifier(assistant.store, build_mailer(identity), identity)
+    return RasaServices(assistant, verifier, rasa_settings or RasaSettings())

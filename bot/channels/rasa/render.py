@@ -1,0 +1,49 @@
+"""Flow replies as Rasa bot messages: the text with its labelled fields, and the choices as buttons
+whose payloads Rasa understands (`/intent{"entity": "value"}`, or text for its NLU)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.flow.replies import Reply
+
+_INTENT_PAYLOADS = {
+    "cmd:login": "/login",
+    "cmd:logout": "/logout",
+    "cmd:preferences": "/show_preferences",
+    "cmd:help": "/help",
+    "cmd:cancel": "/cancel",
+    "cmd:availability": "/set_availability",
+    "auto:yes": "/affirm",
+    "auto:no": "/deny",
+}
+_ENTITY_OF_KIND = {"role": "role", "call": "call_preference", "ext": "extension", "avail": "availability"}
+
+
+def _intent(name: str, entity: str, value: str) -> str:
+    return f"/{name}" + json.dumps({entity: value}, ensure_ascii=False, separators=(",", ":"))
+
+
+def button_payload(value: str, label: str) -> str:
+    if value in _INTENT_PAYLOADS:
+        return _INTENT_PAYLOADS[value]
+    kind, _, argument = value.partition(":")
+    if kind == "avail":
+        return _intent("set_availability", "availability", argument)
+    if kind in _ENTITY_OF_KIND:
+        return _intent("inform", _ENTITY_OF_KIND[kind], argument)
+    if kind == "dn" and argument.startswith("+"):
+        return _intent("inform", "phone_number", argument)
+    if kind == "team":
+        return _intent("inform", "team", label)
+    if kind == "cc":
+        return "+" + argument
+    return label  # understood by Rasa's NLU and by the form's text mappings
+
+
+def message(reply: Reply) -> dict[str, Any]:
+    """The keyword arguments of `dispatcher.utter_message` for one reply."""
+    lines = [reply.text, *(f"  {label}: {value}" for label, value in reply.fields.items())]
+    buttons = [{"title": c.label, "payload": button_payload(c.value, c.label)} for c in reply.choices]
+    return {"text": "\n".join(lines), "buttons": buttons}

@@ -1,0 +1,102 @@
+"""The action server: rasa-sdk's own Sanic app (`/health`, `/actions`, `/webhook`, with its status
+codes: 404 unknown action, 449 missing domain), plus two guards in front of `/webhook`: the shared
+token (Rasa's `action_endpoint: token:`, sent as `?token=`; refused with 401 and logged) and a
+body check (malformed JSON or a body that is not an action call: 400, as rasa-sdk answers an empty
+body). Served by uvicorn on loopback by default (Sanic apps are ASGI applications)."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import logging
+import zlib
+from typing import Any
+
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from bot.channels.rasa.actions import build_actions
+from bot.channels.rasa.services import RasaServices
+
+log = logging.getLogger(__name__)
+
+INVALID_BODY = {"error": "Invalid body request"}  # rasa-sdk's own answer to an empty body
+
+
+def _problem(action_call: Any) -> str | None:
+    """Why a webhook body is not an action call rasa-sdk can run, or None."""
+    if not isinstance(action_call, dict):
+        return "the body is not a JSON object"
+    next_action = action_call.get("next_action")
+    if next_action is None:
+        return None  # rasa-sdk answers `null`
+    if not isinstance(next_action, str):
+        return "next_action is not a string"
+    tracker = action_call.get("tracker")
+    if not isinstance(tracker, dict):
+        return "tracker is missing or not an object"
+    expected = {"slots": dict, "latest_message": dict, "events": list, "active_loop": dict}
+    for name, kind in expected.items():
+        if tracker.get(name) is not None and not isinstance(tracker[name], kind):
+            return f"tracker.{name} has the wrong type"
+    if not all(isinstance(e, dict) for e in tracker.get("events") or []):
+        return "tracker.events holds something else than events"
+    domain = action_call.get("domain")
+    if domain is not None and not isinstance(domain, dict):
+        return "domain is not an object"
+    return None
+
+
+def _decoded(request: Request) -> Any:
+    body = request.body
+    if request.headers.get("Content-Encoding") == "deflate":
+        body = zlib.decompress(body)
+    return json.loads(body)
+
+
+def _unregister_previous(name: str) -> None:
+    """rasa-sdk names its app "rasa_sdk"; Sanic refuses a second app of that name in one process."""
+    with contextlib.suppress(Exception):  # there was none
+        Sanic.unregister_app(Sanic.get_app(name))
+
+
+def build_action_server(services: RasaServices) -> Sanic:
+    executor = ActionExecutor()
+    for action in build_actions(services):
+        executor.register_action(action)
+    _unregister_previous("rasa_sdk")
+    app = create_app(executor, cors_origins=None)
+    # Sanic's start-up "touch-up" recompiles its own class methods process-wide, once: a second app
+    # in the same process (tests, a reload) would fail to start. It is only a speed optimization.
+    app.config.TOUCHUP = False
+    token = services.settings.token.get_secret_value() if services.settings.token else ""
+
+    @app.on_request
+    async def guard(request: Request) -> HTTPResponse | None:
+        if request.path != "/webhook" or request.method != "POST":
+            return None
+        if token and not hmac.compare_digest(request.args.get("token", "").encode(), token.encode()):
+            log.warning("refused a webhook call from %s: missing or wrong token", request.client_ip)
+            return json_response({"error": "Missing or wrong token."}, status=401)
+        if not request.body:
+            return None  # rasa-sdk answers 400 itself
+        try:
+            problem = _problem(_decoded(request))
+        except (ValueError, zlib.error):
+            problem = "the body is not JSON"
+        if problem:
+            log.warning("refused a malformed webhook call: %s", problem)
+            return json_response(INVALID_BODY, status=400)
+        return None
+
+    return app
+
+
+def serve(services: RasaServices, *, host: str = "127.0.0.1", port: int = 5055) -> None:
+    import uvicorn
+
+    uvicorn.run(build_action_server(services), host=host, port=port, log_level="warning", lifespan="on")

@@ -1,0 +1,18 @@
+"""Settings of the Rasa action server (environment or `.env`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RasaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # The deployment's Rasa channel vouches for the `email` in each message's metadata (DESIGN.md);
+    # otherwise identity is proven with a code emailed to the user (S14).
+    trust_email_metadata: bool = Field(False, validation_alias="LOGINBOT_RASA_TRUST_EMAIL_METADATA")
+    # Rasa's `action_endpoint: token:`, sent as `?token=`; requests without it are refused (401).
+    token: SecretStr | None = Field(None, validation_alias="LOGINBOT_RASA_TOKEN")
+    # The `workspace` of the conversation keys ("rasa", <workspace>, <email>): one per Rasa assistant.
+    workspace: str = Field("default", validation_alias="LOGINBOT_RASA_WORKSPACE")

@@ -1,0 +1,282 @@
+"""The emailed six-digit code (S14) against a real SMTP server on loopback (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+
+from bot.identity import (
+    EmailVerifier,
+    IdentitySettings,
+    OutboxMailer,
+    RequestStatus,
+    SmtpMailer,
+    VerifyStatus,
+    build_mailer,
+)
+from storage import Store
+
+AVA = "ava.lead@example.com"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def code(self) -> str:
+        body = self.messages[-1].get_payload(decode=True)
+        assert isinstance(body, bytes)
+        [code] = re.findall(r"code is (\d{6})", body.decode())
+        return code
+
+
+def _authenticate(
+    server: object, session: Session, envelope: Envelope, mechanism: str, data: object
+) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"loginbot", b"pa55")
+    return AuthResult(success=ok)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 5, 11, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
+    with Store.from_url(f"sqlite:///{tmp_path / 'identity.db'}", clock=clock) as opened:
+        yield opened
+
+
+def verifier_for(store: Store, port: int, clock: Clock, **limits: int) -> EmailVerifier:
+    settings = IdentitySettings(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_tls="none",
+        smtp_username="loginbot",
+        smtp_password="pa55",
+        mail_from="loginbot@example.com",
+        **limits,
+    )
+    return EmailVerifier(store, build_mailer(settings), settings, clock=clock)
+
+
+def request(
+    verifier: EmailVerifier, subject: str = "U1", email: str = AVA, language: str = "en"
+) -> RequestStatus:
+    result = asyncio.run(
+        verifier.request_code(channel="rasa", subject=subject, email=email, language=language)
+    )
+    return result.status
+
+
+def test_the_code_arrives_by_smtp_and_binds_the_email_to_the_sender(
+    smtp: tuple[Inbox, int], store: Store, clock: Clock
+) -> None:
+    inbox, port = smtp
+    verifier = verifier_for(store, port, clock)
+    assert isinstance(verifier.mailer, SmtpMailer)
+    assert request(verifier, email=" Ava.Lead@Example.com ") is RequestStatus.SENT
+    [mail] = inbox.messages
+    assert (mail["To"], mail["From"]) == (AVA, "loginbot@example.com")
+    code = inbox.code()
+    challenge = store.load_email_challenge(channel="rasa", subject="U1")
+    assert challenge is not None and code not in challenge.code_hash and code not in challenge.salt
+
+    result = verifier.verify(channel="rasa", subject="U1", code=f" {code[:3]} {code[3:]} ")
+    assert (result.status, result.email) == (VerifyStatus.VERIFIED, AVA)
+    assert verifier.bound_email(channel="rasa", subject="U1") == AVA
+    assert verifier.bound_email(channel="rasa", subject="U2") is None
+    assert (
+        verifier.verify(channel="rasa", subject="U1", code=code).status is VerifyStatus.NO_CODE
+    )  # single use
+
+
+def test_the_mail_is_in_the_users_language(smtp: tuple[Inbox, int], store: Store, clock: Clock) -> None:
+    inbox, port = smtp
+    assert request(verifier_for(store, port, clock), language="fr") is RequestStatus.SENT
+    assert "Votre code" in str(inbox.messages[-1]["Subject"])
+
+
+def test_five_tries_then_the_code_is_void(smtp: tuple[Inbox, int], store: Store, clock: Clock) -> None:
+    inbox, port = smtp
+    verifier = verifier_for(store, port, clock)
+    request(verifier)
+    code = inbox.code()
+    wrong = "000000" if code != "000000" else "111111"
+    assert verifier.verify(channel="rasa", subject="U1", code="12ab").status is VerifyStatus.BAD_FORMAT
+    left = [verifier.verify(channel="rasa", subject="U1", code=wrong) for _ in range(4)]
+    assert [(r.status, r.tries_left) for r in left] == [(VerifyStatus.WRONG, n) for n in (4, 3, 2, 1)]
+    assert verifier.verify(channel="rasa", subject="U1", code=wrong).status is VerifyStatus.TOO_MANY_TRIES
+    assert verifier.verify(channel="rasa", subject="U1", code=code).status is VerifyStatus.NO_CODE
+    assert verifier.bound_email(channel="rasa", subject="U1") is None
+
+
+def test_the_right_code_on_the_last_try_still_works(
+    smtp: tuple[Inbox, int], store: Store, clock: Clock
+) -> None:
+    inbox, port = smtp
+    verifier = verifier_for(store, port, clock)
+    request(verifier)
+    code = inbox.code()
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(4):
+        verifier.verify(channel="rasa", subject="U1", code=wrong)
+    assert verifier.verify(channel="rasa", subject="U1", code=code).verified
+
+
+def test_a_code_expires_after_ten_minutes(smtp: tuple[Inbox, int], store: Store, clock: Clock) -> None:
+    inbox, port = smtp
+    verifier = verifier_for(store, port, clock)
+    request(verifier)
+    code = inbox.code()
+    clock.now += timedelta(minutes=10)
+    assert verifier.verify(channel="rasa", subject="U1", code=code).status is VerifyStatus.EXPIRED
+    assert verifier.verify(channel="rasa", subject="U1", code=code).status is VerifyStatus.NO_CODE
+
+
+def test_a_new_code_replaces_the_previous_one(smtp: tuple[Inbox, int], store: Store, clock: Clock) -> None:
+    inbox, port = smtp
+    verifier = verifier_for(store, port, clock)
+    request(verifier)
+    first = inbox.code()
+    request(verifier)
+    second = inbox.code()
+    if first != second:
+        assert verifier.verify(channel="rasa", subject="U1", code=first).status is VerifyStatus.WRONG
+    assert verifier.verify(channel="rasa", subject="U1", code=second).verified
+
+
+def test_requests_are_rate_limited_per_sender_and_per_email(
+    smtp: tuple[Inbox, int], store: Store, clock: Clock
+) -> None:
+    inbox, port = smtp
+    verifier = verifier_for(store, port, clock, codes_per_sender=3, codes_per_email=5)
+    assert [request(verifier) for _ in range(4)] == [RequestStatus.SENT] * 3 + [RequestStatus.RATE_LIMITED]
+    assert len(inbox.messages) == 3
+    # Other senders asking for the same address: two more, then the address is protected.
+    assert [request(verifier, subject=f"S{n}") for n in range(3)] == [
+        RequestStatus.SENT,
+        RequestStatus.SENT,
+        RequestStatus.RATE_LIMITED,
+    ]
+    assert request(verifier, subject="S9", email="sam.supervisor@example.com") is RequestStatus.SENT
+    clock.now += timedelta(minutes=16)  # the sender's window has passed, not the address's
+    assert request(verifier, subject="U1", email="alex.agent@example.com") is RequestStatus.SENT
+    assert request(verifier, subject="S7") is RequestStatus.RATE_LIMITED
+    clock.now += timedelta(hours=1)
+    assert request(verifier, subject="S7") is RequestStatus.SENT
+
+
+def test_bad_addresses_and_mail_failures(store: Store, clock: Clock) -> None:
+    verifier = verifier_for(store, free_port(), clock)  # nothing listens there
+    assert request(verifier, email="not an email") is RequestStatus.INVALID_EMAIL
+    assert request(verifier, email="a@b") is RequestStatus.INVALID_EMAIL
+    assert request(verifier) is RequestStatus.MAIL_FAILED
+    assert store.load_email_challenge(channel="rasa", subject="U1") is None  # nothing to guess
+
+
+def test_wrong_smtp_credentials_are_a_mail_failure(
+    smtp: tuple[Inbox, int], store: Store, clock: Clock
+) -> None:
+    inbox, port = smtp
+    settings = IdentitySettings(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", smtp_username="x", smtp_password="y"
+    )
+    verifier = EmailVerifier(store, build_mailer(settings), settings, clock=clock)
+    assert request(verifier) is RequestStatus.MAIL_FAILED
+    assert inbox.messages == []
+
+
+def test_the_embedded_default_writes_an_outbox_file(
+    tmp_path: Path, store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LOGINBOT_SMTP_HOST", raising=False)
+    monkeypatch.delenv("LOGINBOT_OUTBOX", raising=False)
+    settings = IdentitySettings()
+    assert settings.outbox == Path("loginbot-outbox.txt")
+    mailer = build_mailer(settings)
+    assert isinstance(mailer, OutboxMailer)
+    verifier = EmailVerifier(store, mailer, settings, clock=clock)
+    assert request(verifier) is RequestStatus.SENT
+    text = (tmp_path / "loginbot-outbox.txt").read_text(encoding="utf-8")
+    [code] = re.findall(r"code is (\d{6})", text)
+    assert f"To: {AVA}" in text
+    assert verifier.verify(channel="rasa", subject="U1", code=code).verified
+
+
+def test_the_code_is_never_logged(
+    smtp: tuple[Inbox, int], store: Store, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    inbox, port = smtp
+    verifier = verifier_for(store, port, clock)
+    with caplog.at_level(logging.DEBUG):
+        request(verifier)
+        code = inbox.code()
+        verifier.verify(channel="rasa", subject="U1", code="000000" if code != "000000" else "111111")
+        verifier.verify(channel="rasa", subject="U1", code=code)
+    # Everything but the test's own mail server (aiosmtpd logs what it receives, under "mail.log").
+    ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail."))
+    assert "verification code sent to a***@example.com" in ours  # something was logged...
+    assert code not in ours  # ...but never the code
+    assert AVA not in ours  # and the address masked
+
+
+def test_the_identity_and_rasa_catalogs_have_the_same_keys_in_both_languages() -> None:
+    from bot.channels.rasa.services import rasa_catalog
+    from bot.identity import identity_catalog
+
+    for catalog in (identity_catalog(), rasa_catalog()):
+        assert catalog.keys("en") == catalog.keys("fr") != set()
+        for key in catalog.keys("en"):
+            en, fr = catalog.text("en", key), catalog.text("fr", key)
+            assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", fr)), key
