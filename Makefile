@@ -25,5 +25,10 @@ lint: $(STAMP)
 test: lint
 	scripts/with-postgres.sh $(BIN)/pytest -n 2
 
+# Benchmarks (issue 7): a table on the terminal and bench/results.json; a few minutes, mostly the
+# 1,000-user login storm. One of them: `make bench ARGS=turn`; see `python -m bench --help`.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache loginbot.db loginbot.db-* loginbot-simulator.json

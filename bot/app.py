@@ -34,6 +34,7 @@ def build_backend(settings: Settings, store: Store) -> ContactCenter:
 
 def build_assistant(settings: Settings | None = None) -> Assistant:
     from bot.flow.engine import FlowEngine
+    from bot.troubleshoot import Troubleshooter
     from intents.recognizer import Recognizer
     from storage import StorageError, Store
 
@@ -45,4 +46,7 @@ def build_assistant(settings: Settings | None = None) -> Assistant:
     backend = build_backend(settings, store)
     recognizer = Recognizer.default()
     recognizer.threshold = settings.nlu_threshold
-    return Assistant(engine=FlowEngine(recognizer), store=store, backend=backend)
+    troubleshooter = Troubleshooter(backend, store, admins=settings.admin_emails)
+    return Assistant(
+        engine=FlowEngine(recognizer), store=store, backend=backend, troubleshooter=troubleshooter
+    )

@@ -35,6 +35,7 @@ from bot.flow.effects import (
     CheckSession,
     Effect,
     Event,
+    FailureReport,
     PreferencesNotSaved,
     SavePreferences,
     SessionChecked,
@@ -42,12 +43,15 @@ from bot.flow.effects import (
     SignOut,
     SubmitLogin,
     TakeOver,
+    Troubleshoot,
 )
-from bot.flow.engine import FlowEngine, TurnContext, TurnResult, UserMessage
+from bot.flow.engine import MAX_DELIVERIES_KEPT, FlowEngine, TurnContext, TurnResult, UserMessage
 from bot.flow.numbers import mask
 from bot.flow.replies import Reply, ReplyKind
 from bot.flow.state import Answers, FlowState, Purpose, SavedPreferences
 from bot.flow.state import Step as FlowStep  # added for the Rasa action server
+from bot.troubleshoot import Troubleshooter
+from bot.troubleshoot.conversation import answer
 from storage import (
     KEEP,
     ActiveSessionRecord,
@@ -84,10 +88,20 @@ class _Pending:
 
 
 class Assistant:
-    def __init__(self, *, engine: FlowEngine, store: Store, backend: ContactCenter) -> None:
+    def __init__(
+        self,
+        *,
+        engine: FlowEngine,
+        store: Store,
+        backend: ContactCenter,
+        troubleshooter: Troubleshooter | None = None,
+    ) -> None:
         self.engine = engine
         self.store = store
         self.backend = backend
+        # The checklist and the report (U3); administrators are the tenant's unless `build_assistant`
+        # passes LOGINBOT_ADMINS.
+        self.troubleshooter = troubleshooter or Troubleshooter(backend, store)
         self._locks: dict[ConversationKey, asyncio.Lock] = {}
         backend.add_listener(self._on_notification)
 
@@ -257,6 +271,7 @@ class Assistant:
     async def _context(self, email: str, locale: _Locale) -> TurnContext:
         profile: UserProfile | None = None
         error: FailureReason | None = None
+        error_tracking_id = ""
         authorize_url = ""
         try:
             profile = await self.backend.get_profile(email)
@@ -265,7 +280,7 @@ class Assistant:
         except AuthorizationRequired as required:
             error, authorize_url = required.reason, required.authorize_url
         except ContactCenterError as failure:
-            error = failure.reason
+            error, error_tracking_id = failure.reason, failure.tracking_id
         except Exception:
             log.exception("profile read failed")
             error = FailureReason.UNKNOWN
@@ -274,6 +289,7 @@ class Assistant:
             profile=profile,
             preferences=_preferences_of(record),
             profile_error=error,
+            profile_error_tracking_id=error_tracking_id,
             authorize_url=authorize_url,
             locale=locale.locale,
             language=locale.language,
@@ -301,7 +317,8 @@ class Assistant:
         self, key: ConversationKey, state: FlowState, version: int | None, pending: _Pending
     ) -> None:
         """The outcome of a contact-center call is recorded whatever happened meanwhile: this turn
-        owns the call it claimed, and a turn that ran in between could only say "still working"."""
+        owns the call it claimed, and a turn that ran in between could only say "still working".
+        That turn's delivery id is kept, so that a platform retry of it stays a duplicate (X2)."""
         for _ in range(MAX_CONFLICT_RETRIES):
             try:
                 self._commit(key, state, version, pending)
@@ -309,6 +326,10 @@ class Assistant:
             except VersionConflict:
                 latest = self.store.load_conversation(key)
                 version = latest.version if latest else None
+                if latest is not None:
+                    seen = self._state_of(latest.state, key).deliveries
+                    merged = [*seen, *(d for d in state.deliveries if d not in seen)]
+                    state = state.model_copy(update={"deliveries": merged[-MAX_DELIVERIES_KEPT:]})
         raise StorageError("could not record the outcome of a contact-center call")
 
     def _commit(self, key: ConversationKey, state: FlowState, version: int | None, pending: _Pending) -> int:
@@ -332,9 +353,14 @@ class Assistant:
     async def _perform(
         self, effect: Effect, key: ConversationKey, context: TurnContext, pending: _Pending
     ) -> Event:
+        if isinstance(effect, Troubleshoot | FailureReport):
+            # Read-only, and for a requester the contact center may not know (an administrator
+            # listed in LOGINBOT_ADMINS): no profile needed; T9 is decided by the Troubleshooter.
+            return await answer(self.troubleshooter, key.user, effect)
         profile = context.profile
         if profile is None:
-            return ActionFailed(effect, context.profile_error or FailureReason.USER_NOT_FOUND)
+            reason = context.profile_error or FailureReason.USER_NOT_FOUND
+            return ActionFailed(effect, reason, context.profile_error_tracking_id)
         try:
             return await self._call(effect, key, profile, pending)
         except ContactCenterError as failure:
@@ -359,6 +385,9 @@ class Assistant:
         now = datetime.now(UTC)
         if isinstance(effect, CheckSession):
             session = await self.backend.get_session(profile)
+            if effect.reconcile and session is not None:  # the interrupted call went through: ours (X2)
+                pending.session = ActiveSessionRecord(profile.email, key, session.session_id, now)
+                return SessionChecked(session, held_here=True)
             holder = self.store.active_session(profile.email) if session else None
             return SessionChecked(session, held_here=holder is not None and tuple(holder.key) == tuple(key))
         if isinstance(effect, SubmitLogin):

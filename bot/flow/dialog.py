@@ -7,7 +7,6 @@ from typing import Protocol
 from bot.backend.port import (
     Availability,
     CallPreference,
-    FailureReason,
     LoginRequest,
     Role,
     UserProfile,
@@ -32,7 +31,6 @@ from bot.flow.inputs import (
     sanitize,
 )
 from bot.flow.numbers import ASCII_DIGITS
-from bot.flow.prompts import Prompts
 from bot.flow.replies import Choice, Reply, ReplyKind
 from bot.flow.state import Answers, Purpose, SavedPreferences, Step
 from bot.flow.steps import (
@@ -48,6 +46,7 @@ from bot.flow.steps import (
     validate_team_id,
 )
 from bot.flow.teams import filter_teams
+from bot.flow.troubleshooting import Troubleshooting
 
 
 class _YesNo(Protocol):
@@ -69,7 +68,7 @@ _CHOICE_SLOTS: dict[str, Step] = {
 }
 
 
-class Dialog(Prompts):
+class Dialog(Troubleshooting):
     """Understanding one input: commands first, then every answer it carries, then the step's validator."""
 
     def say_notices(self) -> None:
@@ -151,7 +150,7 @@ class Dialog(Prompts):
             self.say("busy.still_working")
             return True
         self.state.in_flight = "reconcile"
-        self.effects.append(CheckSession())
+        self.effects.append(CheckSession(reconcile=True))
         return True
 
     def global_command(self, parse: Parsed, text: str) -> bool:
@@ -205,6 +204,9 @@ class Dialog(Prompts):
             return True
         if parse.intent == "login":
             self.prompt()  # already signing in: ask the question again rather than call it an error
+            return True
+        if parse.intent == "troubleshoot":
+            self.troubleshoot(parse, parse.text)  # answered when the checklist is back, then asked again
             return True
         return False
 
@@ -265,6 +267,8 @@ class Dialog(Prompts):
             self.change_field(argument)
         elif kind == "avail" and argument in ("available", "idle"):
             self.set_availability(argument)
+        elif kind in ("troubleshoot", "report"):
+            self.troubleshoot_choice(kind, argument)
         elif kind in _CHOICE_SLOTS and self.state.step in (*SPECS, Step.CONFIRM, Step.CHANGE_FIELD):
             self.answer_choice(kind, argument)
         else:
@@ -333,7 +337,7 @@ class Dialog(Prompts):
         elif intent == "show_preferences":
             self.show_preferences(with_menu=True)
         elif intent == "troubleshoot":
-            self.say("troubleshoot.not_here")
+            self.troubleshoot(parse, text)
         elif intent == "greet":
             name = self.profile.display_name.split(" ")[0] if self.profile else ""
             self.say("greet.hello", name=name, choices=self.menu())
@@ -364,14 +368,6 @@ class Dialog(Prompts):
             return None
         return self.profile
 
-    def say_profile_missing(self) -> None:
-        error = self.context.profile_error
-        if error is None or error is FailureReason.USER_NOT_FOUND:
-            self.say("user.unknown", ReplyKind.ERROR, email=self.state.email)
-        else:
-            url = self.context.authorize_url
-            self.say(f"failure.{error.value}", ReplyKind.FAILURE, number="", tracking_id="-", url=url)
-
     def start_login(
         self, parse: Parsed | None, *, purpose: Purpose = Purpose.LOGIN, restart: bool = False
     ) -> None:
@@ -391,7 +387,7 @@ class Dialog(Prompts):
         self.state.in_flight = "check_session:" + (
             "with_answers" if parse and self.has_answer_entities(parse) else ""
         )
-        self.effects.append(CheckSession())
+        self.effects.append(CheckSession(reconcile=self.state.login_unconfirmed))
 
     def continue_login(self, had_answers: bool) -> None:
         """After the session check: sign in automatically (S6), or run the dialog pre-filled (S8)."""
@@ -554,6 +550,9 @@ class Dialog(Prompts):
             else:
                 self.not_understood()
             return
+        if self.profile is None:
+            self.say_profile_missing()  # the profile could not be read this turn: said why; the step waits
+            return
         if step is Step.CHANGE_FIELD:
             self.change_field_from_text(parse, text)
             return
@@ -711,7 +710,10 @@ class Dialog(Prompts):
             self.state.step = Step.CHANGE_FIELD
             self.prompt()
             return
-        if self.profile is None or not complete(self.profile, self.state.answers):
+        if self.profile is None:
+            self.say_profile_missing()
+            return
+        if not complete(self.profile, self.state.answers):
             self.advance()  # never submit with a missing answer, such as an emptied team (S10, T7)
             return
         if self.state.purpose is Purpose.PREFERENCES:
@@ -726,6 +728,11 @@ class Dialog(Prompts):
 
     def submit(self) -> None:
         assert self.profile is not None
+        if self.state.login_unconfirmed:
+            # The last attempt may have gone through (X2): never send it again before knowing.
+            self.state.in_flight = "check_session:resubmit"
+            self.effects.append(CheckSession(reconcile=True))
+            return
         answers = self.state.answers
         role = answers.role or self.profile.roles[0]
         if answers.call_preference is CallPreference.EXTENSION:
@@ -749,6 +756,9 @@ class Dialog(Prompts):
         self.state.step = None
 
     def change_field(self, name: str) -> None:
+        if self.profile is None:
+            self.say_profile_missing()
+            return
         try:
             step = Step(name)
         except ValueError:

@@ -7,14 +7,20 @@ center and storage, then feeds each outcome back to the engine as an event.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.backend.port import Availability, FailureReason, LoginRequest, StationSession
+from bot.flow.replies import Document
 from bot.flow.state import SavedPreferences
 
 
 @dataclass(frozen=True)
 class CheckSession:
-    """Read the user's station session (S12), and whether this conversation holds it."""
+    """Read the user's station session (S12), and whether this conversation holds it. `reconcile`:
+    settling a call of this conversation whose outcome was never recorded (a crash, X2); a session
+    found is then the one that call opened, held here."""
+
+    reconcile: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,36 @@ class SavePreferences:
     preferences: SavedPreferences
 
 
-Effect = CheckSession | SubmitLogin | TakeOver | SignOut | SetAvailability | SavePreferences
+@dataclass(frozen=True)
+class Troubleshoot:
+    """The sign-in troubleshooting checklist (U3): of the attempt with `tracking_id`, else of
+    `target_email`, else of the tenant user called `target_name`, else the requester's own. Who may
+    see what (T9) is decided where it is performed."""
+
+    target_email: str | None = None
+    target_name: str | None = None
+    tracking_id: str | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class FailureReport:
+    """Sign-in outcomes and failure reasons over the last `days` days (administrators only)."""
+
+    days: int = 7
+    language: str = "en"
+
+
+Effect = (
+    CheckSession
+    | SubmitLogin
+    | TakeOver
+    | SignOut
+    | SetAvailability
+    | SavePreferences
+    | Troubleshoot
+    | FailureReport
+)
 
 # Effects that change the contact center: the runner records the intent before performing them,
 # so that a crash or a duplicate delivery can never send them twice (X2).
@@ -78,4 +113,37 @@ class PreferencesNotSaved:
     """Saving the preferences failed (S11 says the user is told plainly)."""
 
 
-Event = SessionChecked | ActionSucceeded | ActionFailed | PreferencesNotSaved
+@dataclass(frozen=True)
+class Answered:
+    """A checklist or a report, ready: `text` is all of it as plain text, `document` its structure."""
+
+    effect: Troubleshoot | FailureReport
+    text: str
+    document: Document
+
+
+class Unanswered(StrEnum):
+    REFUSED = "refused"  # T9: someone else's checklist, or the report, for a non-administrator
+    TRACKING_ID_UNKNOWN = "tracking_id_unknown"
+    NOBODY = "nobody"  # no tenant user has this name
+    SEVERAL = "several"  # several users have this name: ask which one
+    NO_DIRECTORY = "no_directory"  # this backend cannot look users up by name: ask for an email
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A tenant user a name may designate."""
+
+    email: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class NotAnswered:
+    effect: Troubleshoot | FailureReport
+    why: Unanswered
+    candidates: tuple[Candidate, ...] = ()
+
+
+Event = SessionChecked | ActionSucceeded | ActionFailed | PreferencesNotSaved | Answered | NotAnswered

@@ -75,6 +75,7 @@ class TurnContext:
     profile: UserProfile | None
     preferences: SavedPreferences | None = None
     profile_error: FailureReason | None = None  # the profile could not be read (backend down, ...)
+    profile_error_tracking_id: str = ""  # that failed read's tracking id, for an administrator (X3)
     authorize_url: str = ""  # with AUTHORIZATION_REQUIRED: where the user consents (OAuth)
     locale: str | None = None  # the chat platform's locale, e.g. "fr-FR"
     language: str | None = None  # a language the user chose outside the chat (`--lang`, a setting)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.backend.port import (
     CallPreference,
+    FailureReason,
 )
 from bot.flow.inputs import (
     MAX_ERRORS,
@@ -15,6 +16,9 @@ from bot.flow.state import Purpose, Step
 from bot.flow.steps import (
     FIELD_STEPS,
 )
+
+# Questions that can be asked without the user's profile (it is None when it could not be read).
+_WITHOUT_PROFILE = (Step.LANGUAGE, Step.TAKE_OVER, Step.AUTO_LOGIN, Step.AVAILABILITY)
 
 
 class Prompts(Speaker):
@@ -30,10 +34,24 @@ class Prompts(Speaker):
         step = self.state.step
         if step is None:
             return
+        if self.profile is None and step not in _WITHOUT_PROFILE:
+            self.say_profile_missing()  # the profile could not be read this turn: said why; the step waits
+            return
         if self.state.errors >= MAX_ERRORS:
             self.say("help.way_out")  # no choices of its own: the question's numbers follow
         builder = getattr(self, f"prompt_{step.value}")
         builder()
+
+    def say_profile_missing(self) -> None:
+        error = self.context.profile_error
+        if error is None or error is FailureReason.USER_NOT_FOUND:
+            self.say("user.unknown", ReplyKind.ERROR, email=self.state.email)
+        else:
+            url = self.context.authorize_url
+            tracking_id = self.context.profile_error_tracking_id
+            self.say(f"failure.{error.value}", ReplyKind.FAILURE, number="", tracking_id=tracking_id, url=url)
+            if tracking_id and error is not FailureReason.AUTHORIZATION_REQUIRED:
+                self.say("failure.tracking_id", tracking_id=tracking_id)
 
     def prompt_language(self) -> None:
         self.say(

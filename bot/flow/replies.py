@@ -24,6 +24,53 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Section:
+    """One part of a long answer, such as a checklist item: its title, a status a channel can show
+    as a mark or a colour ("problem", "unknown", "ok"), the lines that support it and what to do."""
+
+    title: str
+    status: str = ""
+    status_label: str = ""  # the status in the reply's language
+    lines: tuple[str, ...] = ()
+    note: str = ""  # what to do about it
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of cells under a header, and an optional last row (totals)."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    footer: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply (the failure report's chart) for the channels that can show it."""
+
+    filename: str
+    title: str
+    mime_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A long, structured answer (the troubleshooting checklist, the failure report).
+
+    Why both this and `Reply.text`: the text is the whole answer, plain, for the channels that only
+    show text (a pipe, Rasa); a channel that can lay things out (Slack's blocks, a rich terminal)
+    shows the document instead: a title, a few lines of introduction, sections, a table, files.
+    """
+
+    title: str
+    intro: tuple[str, ...] = ()
+    sections: tuple[Section, ...] = ()
+    table: Table | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
     key: str  # the catalog key: stable across languages, what golden tests assert
     text: str
@@ -31,3 +78,4 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     step: str | None = None  # the step a prompt belongs to
     fields: dict[str, str] = field(default_factory=dict)  # labelled values (summaries, preferences)
+    document: Document | None = None  # a long answer's structure; `text` holds all of it too

@@ -113,6 +113,9 @@ class FlowState(BaseModel):
     take_over: bool = False  # the user said "continue here" (S12)
     in_flight: str | None = None  # a backend call was started and its outcome is not recorded yet (X2)
     in_flight_since: datetime | None = None
+    # A sign-in of this conversation failed without knowing whether the service acted (a timeout, a
+    # lost connection, a 5xx): before trying again, ask for the session; one found is that sign-in's.
+    login_unconfirmed: bool = False
     deliveries: list[str] = Field(default_factory=list)  # ids of the platform deliveries processed
     notices: list[str] = Field(default_factory=list)  # catalog keys to say at the next turn (S12)
     pending_message: str | None = None  # the message that started the dialog, replayed after a question

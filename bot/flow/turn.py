@@ -10,7 +10,9 @@ from bot.flow.dialog import Dialog
 from bot.flow.effects import (
     ActionFailed,
     ActionSucceeded,
+    Answered,
     Event,
+    NotAnswered,
     PreferencesNotSaved,
     SessionChecked,
     SetAvailability,
@@ -39,6 +41,16 @@ _FIX_BY_ASKING: dict[FailureReason, str] = {
 # Refusals that are the user's own situation, not a fault to report to an administrator.
 _NOTHING_TO_TRACK = frozenset({FailureReason.NOT_LOGGED_IN})
 
+# Failures after which a sign-in may still have happened: the next attempt checks the session first.
+_OUTCOME_UNKNOWN = frozenset(
+    {
+        FailureReason.TIMEOUT,
+        FailureReason.CONNECTION_LOST,
+        FailureReason.SERVICE_ERROR,
+        FailureReason.UNKNOWN,
+    }
+)
+
 
 class Turn(Dialog):
     """A whole turn: the dialog, plus what to say and do when an effect's outcome comes back."""
@@ -54,10 +66,22 @@ class Turn(Dialog):
             self.on_failure(event)
         elif isinstance(event, PreferencesNotSaved):
             self.say("prefs.not_saved", ReplyKind.ERROR)
+        elif isinstance(event, Answered):
+            self.on_answered(event)
+        elif isinstance(event, NotAnswered):
+            self.on_not_answered(event)
 
     def on_session_checked(self, event: SessionChecked) -> None:
         marker, self.state.in_flight = self.state.in_flight or "", None
         session = event.session
+        self.state.login_unconfirmed = False  # the session is known now
+        if marker == "check_session:resubmit":
+            if session is not None:  # the earlier, unconfirmed sign-in went through
+                self.say("reconcile.signed_in", ReplyKind.SUCCESS, fields=self.session_fields(session))
+                self.reset_dialog()
+            else:
+                self.submit()
+            return
         if marker == "reconcile":
             if session is not None:
                 self.say("reconcile.signed_in", ReplyKind.SUCCESS, fields=self.session_fields(session))
@@ -87,6 +111,8 @@ class Turn(Dialog):
     def on_success(self, event: ActionSucceeded) -> None:
         effect = event.effect
         fields = self.session_fields(event.session) if event.session else {}
+        if isinstance(effect, (SubmitLogin, TakeOver, SignOut)):
+            self.state.login_unconfirmed = False
         if isinstance(effect, SubmitLogin):
             key = "outcome.login_success_auto" if effect.automatic else "outcome.login_success"
             self.say(key, ReplyKind.SUCCESS, fields=fields, tracking_id=event.tracking_id)
@@ -113,6 +139,8 @@ class Turn(Dialog):
             self.say("failure.tracking_id", tracking_id=event.tracking_id)
         if not isinstance(effect, SubmitLogin):
             return
+        if reason in _OUTCOME_UNKNOWN:
+            self.state.login_unconfirmed = True
         if reason is FailureReason.SESSION_ALREADY_ACTIVE:
             self.state.step = Step.TAKE_OVER
             self.state.take_over = False

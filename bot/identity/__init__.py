@@ -1,6 +1,6 @@
 """Identity for chat channels that cannot vouch for the user (S14): a six-digit code sent by email.
 
-Reusable by any channel (the Rasa action server today, the terminal on a real tenant later)::
+Reusable by any channel (the Rasa action server, and the terminal on a real tenant)::
 
     verifier = EmailVerifier(store, build_mailer(settings), settings)
     await verifier.request_code(channel="rasa", subject=sender_id, email=typed, language="fr")

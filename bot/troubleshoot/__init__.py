@@ -6,11 +6,20 @@ Channels use `Troubleshooter` and nothing else::
     checklist = await troubleshooter.checklist(requester_email, target_email, "fr")   # NotAllowed (T9)
     checklist = await troubleshooter.by_tracking_id(requester_email, "LOGINBOT-...", "en")
     report = await troubleshooter.report(requester_email, days=7)                   # admins only
+    people = await troubleshooter.find_people(requester_email, "Ava")               # by name (T9 too)
     checklist.to_text(); checklist.to_dict(); report.to_text("fr"); chart_png(report, "fr")
 """
 
 from bot.troubleshoot.checklist import ITEM_KEYS, CheckItem, Checklist, Status
 from bot.troubleshoot.diagnostics import Diagnostics, NoDiagnostics, SimulatorDiagnostics, diagnostics_for
+from bot.troubleshoot.directory import (
+    Directory,
+    NoDirectory,
+    Person,
+    SimulatorDirectory,
+    directory_for,
+    match_people,
+)
 from bot.troubleshoot.report import (
     DayCounts,
     Report,
@@ -19,7 +28,13 @@ from bot.troubleshoot.report import (
     failure_report,
     render_chart_png,
 )
-from bot.troubleshoot.service import OPERATOR, NotAllowed, TrackingIdNotFound, Troubleshooter
+from bot.troubleshoot.service import (
+    OPERATOR,
+    DirectoryUnavailable,
+    NotAllowed,
+    TrackingIdNotFound,
+    Troubleshooter,
+)
 
 __all__ = [
     "ITEM_KEYS",
@@ -28,16 +43,23 @@ __all__ = [
     "Checklist",
     "DayCounts",
     "Diagnostics",
+    "Directory",
+    "DirectoryUnavailable",
     "NoDiagnostics",
+    "NoDirectory",
     "NotAllowed",
+    "Person",
     "Report",
     "SimulatorDiagnostics",
+    "SimulatorDirectory",
     "Status",
     "TrackingIdNotFound",
     "Troubleshooter",
     "build_report",
     "chart_png",
     "diagnostics_for",
+    "directory_for",
     "failure_report",
+    "match_people",
     "render_chart_png",
 ]

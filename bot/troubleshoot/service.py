@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from bot.backend.port import ContactCenter, ContactCenterError
 from bot.troubleshoot.checklist import Checklist
 from bot.troubleshoot.diagnostics import Diagnostics, diagnostics_for
+from bot.troubleshoot.directory import Directory, Person, directory_for, match_people
 from bot.troubleshoot.probes import gather
 from bot.troubleshoot.report import Report, failure_report
 from bot.troubleshoot.rules import build_checklist
@@ -45,6 +46,10 @@ class NotAllowed(Exception):
         return texts().text(language_of(language), key)
 
 
+class DirectoryUnavailable(LookupError):
+    """This backend cannot look users up by name: ask for an email address instead."""
+
+
 class TrackingIdNotFound(LookupError):
     """No recorded sign-in attempt carries this tracking id."""
 
@@ -70,12 +75,14 @@ class Troubleshooter:
         *,
         admins: frozenset[str] = frozenset(),
         diagnostics: Diagnostics | None = None,
+        directory: Directory | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.backend = backend
         self.store = store
         self.admins = frozenset(_fold(a) for a in admins)
         self.diagnostics = diagnostics if diagnostics is not None else diagnostics_for(backend)
+        self.directory = directory if directory is not None else directory_for(backend)
         self._clock = clock or (lambda: datetime.now(UTC))
 
     async def admin_basis(self, requester: str) -> str | None:
@@ -110,6 +117,34 @@ class Troubleshooter:
         audit.info(
             "troubleshoot query=%s requester=%s target=%s decision=allowed basis=%s", query, who, whom, basis
         )
+
+    async def find_people(self, requester_email: str, name: str) -> list[Person]:
+        """The tenant users called `name` ("Ava"), for a checklist by name.
+
+        T9 holds here too: an administrator learns who matches; anyone else only ever finds
+        themselves, and a name that designates someone else is refused (`NotAllowed`) without saying
+        whether such a user exists. Raises `DirectoryUnavailable` when this backend cannot list its users.
+        """
+        who = _fold(requester_email)
+        basis = await self.admin_basis(who)
+        people = await self.directory.people()
+        if people is None:
+            audit.info("troubleshoot query=name requester=%s decision=no-directory", who)
+            raise DirectoryUnavailable(name)
+        found = match_people(name, people)
+        if basis is None and [p.email for p in found] != [who]:
+            audit.warning(
+                "troubleshoot query=name requester=%s name=%r decision=refused reason=not-admin", who, name
+            )
+            raise NotAllowed(who, name)
+        audit.info(
+            "troubleshoot query=name requester=%s name=%r decision=allowed basis=%s matches=%d",
+            who,
+            name,
+            basis or "self",
+            len(found),
+        )
+        return found
 
     async def checklist(
         self, requester_email: str, target_email: str, language: str | None = "en"

@@ -5,18 +5,23 @@ scenario is exactly what a user of the terminal sees. Expectations:
 
 - ``keys``: the catalog keys of the replies, in order (language independent, exact);
 - ``says``: fragments that must appear in the rendered text (in the conversation's language);
+- ``says_in_order``: fragments that must appear in this order (a checklist's problems first);
 - ``step``: the step the conversation waits on afterwards (null when no dialog is under way);
 - ``choices``: the values offered by the last reply that offers any;
 - ``fields``: labelled values shown (a summary, a session), as a subset;
 - ``answers``: the dialog's answers so far, as a subset.
 
 A scenario's ``after`` checks the saved preferences, the sign-in attempts and the station session.
+Its ``setup`` may hold saved preferences, signed-in users, conversations or wrap-ups under way, and
+past sign-in attempts (``attempts``: records with ``days_ago``/``minutes_ago`` instead of timestamps,
+and a fixed ``tracking_id`` that a turn can ask about).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +35,7 @@ from bot.channels.terminal.chat import conversation_key
 from bot.flow.engine import FlowEngine, UserMessage
 from bot.flow.replies import Reply
 from intents.recognizer import Recognizer
-from storage import PreferencesRecord, Store
+from storage import KEEP, AttemptRecord, ConversationKey, PreferencesRecord, Store
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -80,10 +85,37 @@ def _setup(rig: Rig, setup: dict[str, Any]) -> None:
         rig.core.start_interaction(email)
     for email in setup.get("in_wrap_up") or []:
         rig.core.start_wrap_up(email)
+    if setup.get("attempts"):
+        rig.store.commit_turn(
+            key=ConversationKey("golden-setup", "local", "history"),
+            state={},
+            step=None,
+            language=None,
+            expected_version=None,
+            attempts=[_attempt(values) for values in setup["attempts"]],
+            session=KEEP,
+        )
+
+
+def _attempt(values: dict[str, Any]) -> AttemptRecord:
+    """A past sign-in attempt, dated relative to now so that reports over the last days include it."""
+    fields = dict(values)
+    ago = timedelta(days=fields.pop("days_ago", 0), minutes=fields.pop("minutes_ago", 5))
+    started = datetime.now(UTC) - ago
+    fields.setdefault("channel", "terminal")
+    return AttemptRecord(started_at=started, finished_at=started + timedelta(seconds=1), **fields)
 
 
 def _text(replies: list[Reply]) -> str:
     return "\n".join(line for reply in replies for line in plain_lines(reply))
+
+
+def check_order(text: str, fragments: list[str], where: str) -> None:
+    position = 0
+    for fragment in fragments:
+        found = text.find(fragment, position)
+        assert found >= 0, f"{where}: {fragment!r} not after position {position} in\n{text}"
+        position = found + len(fragment)
 
 
 def _check_turn(rig: Rig, key: Any, replies: list[Reply], expect: dict[str, Any], where: str) -> None:
@@ -95,6 +127,7 @@ def _check_turn(rig: Rig, key: Any, replies: list[Reply], expect: dict[str, Any]
         assert fragment in text, f"{where}: {fragment!r} not in\n{text}"
     for fragment in expect.get("never_says", []):
         assert fragment not in text, f"{where}: {fragment!r} in\n{text}"
+    check_order(text, expect.get("says_in_order", []), where)
     stored = rig.store.load_conversation(key)
     state = stored.state if stored else {}
     if "step" in expect:

@@ -39,7 +39,7 @@ def test_scenarios_cover_the_requirements_and_demo_users() -> None:
         covered.update(scenario["requirements"])
         users.add(scenario["user"])
         languages.add(scenario.get("lang") or "en")
-    wanted = {f"S{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15)} | {"U2", "X1"}
+    wanted = {f"S{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15)} | {"U2", "U3", "T9", "X1"}
     assert wanted <= covered, f"no golden conversation for {sorted(wanted - covered)}"
     demo_users = {
         "sam.supervisor@example.com",

@@ -6,11 +6,13 @@ import asyncio
 import logging
 import re
 import socket
+import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -96,7 +98,7 @@ def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
         yield opened
 
 
-def verifier_for(store: Store, port: int, clock: Clock, **limits: int) -> EmailVerifier:
+def verifier_for(store: Store, port: int, clock: Clock, **limits: Any) -> EmailVerifier:
     settings = IdentitySettings(
         smtp_host="127.0.0.1",
         smtp_port=port,
@@ -280,3 +282,94 @@ def test_the_identity_and_rasa_catalogs_have_the_same_keys_in_both_languages() -
         for key in catalog.keys("en"):
             en, fr = catalog.text("en", key), catalog.text("fr", key)
             assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", fr)), key
+
+
+# --- TLS: STARTTLS on the submission port, or implicit TLS ------------------------------------------
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as a mail server on loopback would present."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("tls", ["starttls", "ssl"])
+def test_codes_go_through_tls_with_credentials(tmp_path: Path, store: Store, clock: Clock, tls: str) -> None:
+    cert, key = self_signed(tmp_path)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    port = free_port()
+    options: dict[str, Any] = {"authenticator": _authenticate, "auth_require_tls": True}
+    if tls == "ssl":
+        # The whole connection is TLS; aiosmtpd only counts STARTTLS for `auth_require_tls`.
+        options.update(ssl_context=server_context, auth_require_tls=False)
+    else:
+        options.update(tls_context=server_context, require_starttls=True)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        client_context = ssl.create_default_context(cafile=str(cert))
+        settings = IdentitySettings(smtp_host="127.0.0.1", smtp_port=port, smtp_tls=tls)
+        mailer = SmtpMailer(
+            "127.0.0.1", port, tls=tls, username="loginbot", password="pa55", context=client_context
+        )
+        verifier = EmailVerifier(store, mailer, settings, clock=clock)
+        assert request(verifier) is RequestStatus.SENT
+        assert verifier.verify(channel="rasa", subject="U1", code=inbox.code()).verified
+
+        # A certificate the client does not trust: nothing is sent, in clear or otherwise.
+        untrusting = SmtpMailer("127.0.0.1", port, tls=tls, username="loginbot", password="pa55")
+        refused = EmailVerifier(store, untrusting, settings, clock=clock)
+        assert request(refused, subject="U2") is RequestStatus.MAIL_FAILED
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
+
+
+def test_the_smtp_settings_choose_the_port_by_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LOGINBOT_SMTP_PORT", "LOGINBOT_SMTP_TLS"):
+        monkeypatch.delenv(name, raising=False)
+    assert IdentitySettings(smtp_host="mail.example.com").port == 587
+    assert IdentitySettings(smtp_host="mail.example.com", smtp_tls="ssl").port == 465
+    assert IdentitySettings(smtp_host="mail.example.com", smtp_tls="none").port == 25
+    monkeypatch.setenv("LOGINBOT_SMTP_HOST", "smtp.example.com")
+    monkeypatch.setenv("LOGINBOT_SMTP_PORT", "2525")
+    monkeypatch.setenv("LOGINBOT_SMTP_TLS", "ssl")
+    monkeypatch.setenv("LOGINBOT_SMTP_USERNAME", "bot")
+    monkeypatch.setenv("LOGINBOT_SMTP_PASSWORD", "s3cret")
+    settings = IdentitySettings()
+    mailer = build_mailer(settings)
+    assert isinstance(mailer, SmtpMailer)
+    assert (mailer.host, mailer.port, mailer.tls, mailer.username) == ("smtp.example.com", 2525, "ssl", "bot")
+    assert "s3cret" not in repr(settings)

@@ -9,45 +9,33 @@ from typing import Any
 
 import pytest
 
+from bot.backend.port import BackendUnavailable, FailureReason, LoginRequest, Outcome, UserProfile
+from bot.backend.simulator import DEMO_TENANT_FILE, SimulatorBackend, SimulatorCore, load_tenant
+from bot.backend.simulator.core import new_tracking_id
 from bot.channels.rasa import RasaSettings
 from bot.identity import IdentitySettings
 
-from .support import Conversation, Rig, running_server, slot_events, texts
+from .support import (
+    Conversation,
+    Rig,
+    buttons,
+    reopen,
+    run_action,
+    running_server,
+    slot_events,
+    start,
+    step,
+    texts,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 AVA = "ava.lead@example.com"
 
 
-def step(rig: Rig, conversation: Conversation, text: str, **candidates: Any) -> dict[str, Any]:
-    """The user answers; Rasa maps the answer to candidates and calls validate_login_form."""
-    conversation.user(text)
-    response = rig.call(conversation.validate(**candidates))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    conversation.apply(body)
-    return body
-
-
-def start(rig: Rig, conversation: Conversation, text: str = "log me in", **candidates: Any) -> dict[str, Any]:
-    conversation.user(text, "login")
-    conversation.start_form()
-    response = rig.call(conversation.validate(**candidates))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    conversation.apply(body)
-    return body
-
-
-def run_action(rig: Rig, conversation: Conversation, name: str) -> dict[str, Any]:
-    response = rig.call(conversation.action(name))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    conversation.apply(body)
-    return body
-
-
-def ava_to_the_end(rig: Rig, conversation: Conversation, number: str = "+1 212 555 0102") -> None:
+def ava_to_the_end(
+    rig: Rig, conversation: Conversation, number: str = "+1 212 555 0102", *, confirm: bool = True
+) -> None:
     first = start(rig, conversation)
     assert slot_events(first)["requested_slot"] == "role"
     assert "How do you want to sign in?" in texts(first)
@@ -66,7 +54,14 @@ def ava_to_the_end(rig: Rig, conversation: Conversation, number: str = "+1 212 5
     assert slot_events(body)["team"] == "t-billing-escalations"
     assert slot_events(body)["requested_slot"] == "auto_login"
     body = step(rig, conversation, "no", auto_login=False)
-    assert slot_events(body) == {"auto_login": False, "requested_slot": None}  # the form is complete
+    assert slot_events(body) == {"auto_login": False, "requested_slot": "confirm"}
+    said = texts(body)  # the summary, then "Save and continue?" (S10)
+    assert "Here is your sign-in. Save and continue?" in said
+    assert "Team: Billing Escalations" in said and "Role: Supervisor and Agent" in said
+    assert buttons(body) == ["/affirm", "/deny"]
+    if confirm:
+        body = step(rig, conversation, "yes", confirm=True)
+        assert slot_events(body) == {"confirm": True, "requested_slot": None}  # the form is complete
 
 
 def test_a_whole_form_for_ava_then_the_sign_in(rig: Rig) -> None:
@@ -206,7 +201,7 @@ def test_a_national_number_asks_for_its_country_code(rig: Rig) -> None:
 
 
 def fail_on_submit(rig: Rig, conversation: Conversation, **slots: Any) -> dict[str, Any]:
-    conversation.user("save")
+    conversation.user("yes", "affirm")
     conversation.slots.update(slots)
     return run_action(rig, conversation, "action_station_login")
 
@@ -218,65 +213,217 @@ def test_a_number_in_use_says_why_with_the_tracking_id_and_asks_again(rig: Rig) 
     said = texts(body)
     assert "+14155550123 is already in use" in said
     assert re.search(r"tracking id: LOGINBOT-[0-9a-f-]+", said)
-    events = body["events"]
-    assert {"event": "slot", "timestamp": None, "name": "dial_number", "value": None} in events
-    assert events[-1]["event"] == "followup" and events[-1]["name"] == "login_form"
+    assert slot_events(body) == {"dial_number": None, "confirm": None, "requested_slot": "dial_number"}
+    assert body["events"][-1] == {"event": "followup", "timestamp": None, "name": "login_form"}
     [attempt] = rig.store.recent_attempts(AVA)
     assert (attempt.outcome, attempt.reason) == ("failure", "DUPLICATE_LOCATION")
 
+    # Rasa runs the form again: it activates with the other answers and asks for another number,
+    # without offering the refused one (S7).
+    body = reopen(rig, conversation)
+    assert slot_events(body)["requested_slot"] == "dial_number"
+    assert "Which number should ring?" in texts(body)
+    assert '/inform{"phone_number":"+14155550123"}' not in buttons(body)
+    body = step(rig, conversation, "+1 212 555 0102", dial_number="+1 212 555 0102")
+    assert slot_events(body)["requested_slot"] == "confirm"
+    step(rig, conversation, "yes", confirm=True)
+    assert "You're signed in" in texts(run_action(rig, conversation, "action_station_login"))
 
-@pytest.mark.parametrize(
-    ("email", "slots", "reason", "words"),
-    [
-        (
-            "busy.agent@example.com",
-            {
-                "role": "agent",
-                "call_preference": "dial_number",
-                "dial_number": "+14155550123",
-                "auto_login": False,
-            },
-            "SESSION_ALREADY_ACTIVE",
-            "already signed in",
-        ),
-        (
-            "alex.agent@example.com",
-            {"role": "supervisor", "call_preference": "extension", "extension": "2001", "auto_login": False},
-            "ROLE_NOT_PERMITTED",
-            "role",
-        ),
-        (
-            "alex.agent@example.com",
-            {
-                "role": "agent",
-                "call_preference": "dial_number",
-                "dial_number": "+14155550199",
-                "team": "t-tech-support",
-                "auto_login": False,
-            },
-            "DEVICE_NOT_PERMITTED",
-            "",
-        ),
-    ],
-)
-def test_failure_reasons_on_submit(
-    rig: Rig, email: str, slots: dict[str, Any], reason: str, words: str
-) -> None:
+
+# The form's validators stop every one of these before a submission; the slots are set directly, as a
+# Rasa story, a custom action or an older form could leave them, to show the answer to each reason.
+FAILURES = {
+    "SESSION_ALREADY_ACTIVE": (
+        "busy.agent@example.com",
+        {"call_preference": "dial_number", "dial_number": "+14155550123", "team": "t-customer-care"},
+        "take_over",
+        "already signed in",
+    ),
+    "ROLE_NOT_PERMITTED": (
+        "alex.agent@example.com",
+        {"role": "supervisor", "call_preference": "extension", "extension": "2001"},
+        "role",
+        "role",
+    ),
+    "DEVICE_NOT_PERMITTED": (
+        "alex.agent@example.com",
+        {"call_preference": "dial_number", "dial_number": "+14155550199", "team": "t-tech-support"},
+        "call_preference",
+        "",
+    ),
+    "INVALID_DIAL_NUMBER": (
+        "alex.agent@example.com",
+        {"call_preference": "extension", "extension": "2999", "team": "t-tech-support"},
+        "extension",
+        "2999",
+    ),
+    "NUMBER_NOT_PROVISIONED": (
+        "sid.specific@example.com",
+        {"call_preference": "dial_number", "dial_number": "+14155550199", "team": "t-collections"},
+        "dial_number",
+        "+14155550199",
+    ),
+    "CONTACT_CENTER_DISABLED": (
+        "carl.closed@example.com",
+        {"call_preference": "extension", "extension": "2002", "team": "t-customer-care"},
+        "confirm",
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("reason", sorted(FAILURES))
+def test_each_failure_reason_on_submit(rig: Rig, reason: str) -> None:
+    email, slots, asked, words = FAILURES[reason]
     conversation = Conversation(sender_id=email, email=email)
-    start(rig, conversation)  # what the profile fills (a single team...)
-    body = fail_on_submit(rig, conversation, **slots)
+    answers = {"role": "agent", "auto_login": False, **slots}
+    body = fail_on_submit(rig, conversation, confirm=True, **answers)
     said = texts(body)
-    attempts = rig.store.recent_attempts(email)
-    assert attempts and attempts[0].reason == reason, said
+    [attempt] = rig.store.recent_attempts(email)
+    assert (attempt.outcome, attempt.reason, attempt.channel) == ("failure", reason, "rasa"), said
     assert words.casefold() in said.casefold()
-    assert "tracking id" in said.casefold()
+    assert attempt.tracking_id and attempt.tracking_id in said  # to give to an administrator (S11)
+    events = slot_events(body)
+    assert events["confirm"] is None and events["requested_slot"] == asked
+    if asked not in ("take_over", "confirm"):
+        assert events[asked] is None  # the answer the contact center refused is asked again (S7, S11)
+    assert body["events"][-1] == {"event": "followup", "timestamp": None, "name": "login_form"}
+
+    # Rasa runs the form again: it asks that question (a disabled account ends the form instead).
+    body = reopen(rig, conversation)
+    if reason == "CONTACT_CENTER_DISABLED":
+        assert slot_events(body)["requested_slot"] is None and "not enabled" in texts(body).casefold()
+        return
+    assert slot_events(body)["requested_slot"] == asked
+    question = {
+        "take_over": "Do you want to continue here?",
+        "role": "How do you want to sign in?",
+        "call_preference": "How do you want to handle calls?",
+        "extension": "Which extension",
+        "dial_number": "Which number should ring?",
+    }[asked]
+    assert question in texts(body), texts(body)
 
 
-def test_an_incomplete_submit_hands_back_to_the_form(rig: Rig) -> None:
+def test_a_session_elsewhere_at_submission_asks_continue_here(rig: Rig) -> None:
+    busy = Conversation(sender_id="busy", email="busy.agent@example.com")
+    email, slots, _, _ = FAILURES["SESSION_ALREADY_ACTIVE"]
+    fail_on_submit(rig, busy, role="agent", auto_login=False, confirm=True, **slots)
+    body = reopen(rig, busy)
+    assert slot_events(body) == {"requested_slot": "take_over"}
+    assert texts(body) == "Do you want to continue here?" and buttons(body) == ["/affirm", "/deny"]
+    body = step(rig, busy, "yes", take_over=True)
+    assert "Your session continues here." in texts(body)
+    session = rig.store.active_session(email)
+    assert session is not None and session.key.channel == "rasa"
+
+
+class LoginServiceDown(SimulatorBackend):
+    """The contact center whose login API answers 503 while `down` (its other APIs work)."""
+
+    down = False
+
+    async def station_login(
+        self, user: UserProfile, request: LoginRequest, *, take_over: bool = False
+    ) -> Outcome:
+        if self.down:
+            raise BackendUnavailable(FailureReason.SERVICE_ERROR, new_tracking_id(), "HTTP 503")
+        return await super().station_login(user, request, take_over=take_over)
+
+
+def test_a_passing_failure_asks_save_and_continue_again(tmp_path: Path) -> None:
+    backend = LoginServiceDown(SimulatorCore(load_tenant(DEMO_TENANT_FILE)))
+    with running_server(tmp_path, backend=backend) as rig:
+        conversation = Conversation()
+        ava_to_the_end(rig, conversation)
+        backend.down = True
+        body = run_action(rig, conversation, "action_station_login")
+        assert "The contact center had a problem" in texts(body)
+        assert slot_events(body) == {"confirm": None, "requested_slot": "confirm"}
+        [attempt] = rig.store.recent_attempts(AVA)
+        assert attempt.reason == "SERVICE_ERROR" and attempt.tracking_id
+        assert attempt.tracking_id in texts(body)
+        backend.down = False
+        body = reopen(rig, conversation)  # the same answers, to try again (X3)
+        assert slot_events(body)["requested_slot"] == "confirm"
+        assert "Save and continue?" in texts(body) and "Dial number +12125550102" in texts(body)
+        step(rig, conversation, "yes", confirm=True)
+        assert "You're signed in" in texts(run_action(rig, conversation, "action_station_login"))
+
+
+def test_the_contact_center_down_keeps_the_question(rig: Rig) -> None:
+    conversation = Conversation()
+    ava_to_the_end(rig, conversation)
+    rig.core.set_outage(True)  # every API down, the profile read too
+    body = run_action(rig, conversation, "action_station_login")
+    assert slot_events(body) == {"confirm": None, "requested_slot": "confirm"}
+    assert rig.store.recent_attempts(AVA) == []
+    body = reopen(rig, conversation)
+    said = texts(body)
+    assert "The contact center had a problem" in said and re.search(r"LOGINBOT-[0-9a-f-]{36}", said)
+    assert slot_events(body) == {"requested_slot": "confirm"}  # the answers stay (X3)
+    rig.core.set_outage(False)
+    body = step(rig, conversation, "yes", confirm=True)
+    assert slot_events(body) == {"confirm": True, "requested_slot": None}
+    assert "You're signed in" in texts(run_action(rig, conversation, "action_station_login"))
+
+
+def test_a_team_not_assigned_is_never_submitted(rig: Rig) -> None:
+    alex = Conversation(sender_id="alex", email="alex.agent@example.com")
+    body = fail_on_submit(
+        rig,
+        alex,
+        role="agent",
+        call_preference="extension",
+        extension="2001",
+        team="t-sales-emea",  # not one of Alex's teams: the desktop's known issue (T7) cannot happen
+        auto_login=False,
+        confirm=True,
+    )
+    assert rig.store.recent_attempts("alex.agent@example.com") == []
+    assert slot_events(body)["requested_slot"] == "team" and slot_events(body)["team"] is None
+    body = reopen(rig, alex)
+    assert slot_events(body)["requested_slot"] == "team"
+    assert "Which team?" in texts(body)
+
+
+def test_a_submit_without_the_summary_hands_back_to_the_form(rig: Rig) -> None:
     conversation = Conversation()
     body = fail_on_submit(rig, conversation, role="supervisor_agent", call_preference="desktop")
-    assert body["events"][-1] == {"event": "followup", "timestamp": None, "name": "login_form"}
-    assert rig.store.recent_attempts(AVA) == []  # nothing is submitted without every answer (S10)
+    assert body["events"][-2:] == [
+        {"event": "slot", "timestamp": None, "name": "requested_slot", "value": "confirm"},
+        {"event": "followup", "timestamp": None, "name": "login_form"},
+    ]
+    assert rig.store.recent_attempts(AVA) == []  # nothing is submitted unconfirmed (S10)
+    body = reopen(rig, conversation)
+    assert slot_events(body)["requested_slot"] == "team"  # and never with a missing answer
+
+
+def test_the_summary_can_change_one_answer(rig: Rig) -> None:
+    conversation = Conversation()
+    ava_to_the_end(rig, conversation, confirm=False)
+    body = step(rig, conversation, "no", confirm=False)
+    assert "What would you like to change?" in texts(body)
+    assert buttons(body) == ["Role", "How to handle calls", "Dial number", "Team", "Automatic sign-in"]
+    assert slot_events(body) == {"confirm": None, "requested_slot": "confirm"}
+    # The "Dial number" button's text also reads as the current call preference: it still means
+    # "change the number".
+    body = step(rig, conversation, "Dial number", confirm="Dial number", call_preference="dial_number")
+    assert slot_events(body)["dial_number"] is None
+    assert slot_events(body)["requested_slot"] == "dial_number"
+    body = step(rig, conversation, "+1 415 555 0101", dial_number="+1 415 555 0101")
+    assert slot_events(body)["requested_slot"] == "confirm"
+    assert "Dial number +14155550101" in texts(body)
+    body = step(rig, conversation, "change the team", confirm="change the team")
+    assert slot_events(body)["team"] is None and slot_events(body)["requested_slot"] == "team"
+    body = step(rig, conversation, "billing", team="billing")
+    assert slot_events(body)["requested_slot"] == "confirm"
+    body = step(rig, conversation, "what?", confirm="what?")
+    assert "didn't understand" in texts(body) and "Save and continue?" in texts(body)
+    body = step(rig, conversation, "save and continue", confirm="save and continue")
+    assert slot_events(body) == {"confirm": True, "requested_slot": None}
+    said = texts(run_action(rig, conversation, "action_station_login"))
+    assert "You're signed in" in said and "+14155550101" in said and "Team: Billing" in said
 
 
 def test_sign_out_is_refused_during_an_interaction(rig: Rig) -> None:
@@ -288,7 +435,7 @@ def test_sign_out_is_refused_during_an_interaction(rig: Rig) -> None:
     assert "signed out" not in said
 
 
-def test_availability_preferences_auto_login_and_troubleshooting(rig: Rig) -> None:
+def test_availability_preferences_auto_login_and_own_checklist(rig: Rig) -> None:
     conversation = Conversation()
     ava_to_the_end(rig, conversation)
     run_action(rig, conversation, "action_station_login")
@@ -318,7 +465,7 @@ def test_availability_preferences_auto_login_and_troubleshooting(rig: Rig) -> No
 
     conversation.user("troubleshoot my sign-in", "troubleshoot")
     said = texts(run_action(rig, conversation, "action_troubleshoot_login"))
-    assert "troubleshooting checklist" in said
+    assert said.startswith("Sign-in checklist for Ava Lead (ava.lead@example.com)")  # her own (T9)
 
 
 def test_french_replies(rig: Rig) -> None:
@@ -367,3 +514,18 @@ def test_identity_by_emailed_code_bound_to_the_sender(tmp_path: Path) -> None:
         stranger = Conversation(sender_id="web-99", email=AVA)
         stranger.user("show my preferences", "show_preferences")
         assert "check who you are" in texts(run_action(rig, stranger, "action_show_preferences"))
+
+
+def test_only_the_trailing_slot_events_are_candidates(rig: Rig) -> None:
+    """Rasa's temporary tracker: what was set before the form's action is not validated again."""
+    conversation = Conversation()
+    start(rig, conversation)
+    body = conversation.validate(role="supervisor_agent")
+    events = body["tracker"]["events"]
+    form = max(i for i, e in enumerate(events) if e["event"] == "action")
+    # An earlier, unrelated slot event (another action set it): before the form's action.
+    events.insert(form, {"event": "slot", "timestamp": 0.0, "name": "country_code", "value": "zz"})
+    response = rig.call(body)
+    assert response.status_code == 200
+    assert slot_events(response.json()) == {"role": "supervisor_agent", "requested_slot": "call_preference"}
+    assert "country code" not in texts(response.json()).casefold()

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from bot.channels.rasa.actions import ACTIONS
-from bot.channels.rasa.form import FORM, HELPER_SLOTS, REQUIRED_SLOTS
+from bot.channels.rasa.form import FORM, HELPER_SLOTS, REQUIRED_SLOTS, SIGN_IN_SLOTS
 
 INTENTS = Path(__file__).resolve().parents[2] / "intents"
 
@@ -49,3 +49,20 @@ def test_rules_use_only_the_domain_intents_actions_and_form() -> None:
         "show_preferences",
         "troubleshoot",
     } <= triggered
+
+
+def test_yes_no_slots_map_affirm_and_deny_only_at_their_question() -> None:
+    slots = load("domain.yml")["slots"]
+    for name in ("take_over", "auto_login", "confirm"):
+        mappings = slots[name]["mappings"]
+        assert slots[name]["type"] == "bool", name
+        by_intent = {m["intent"]: m["value"] for m in mappings if m["type"] == "from_intent"}
+        assert by_intent == {"affirm": True, "deny": False}, name
+        for mapping in mappings:
+            assert mapping["conditions"] == [{"active_loop": FORM, "requested_slot": name}], name
+
+
+def test_the_sign_in_slots_are_the_forms() -> None:
+    domain = load("domain.yml")
+    assert set(SIGN_IN_SLOTS) <= set(domain["slots"])
+    assert all(not slot.get("influence_conversation", True) for slot in domain["slots"].values())

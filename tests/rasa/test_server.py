@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
+import yaml
 
 from bot.channels.rasa import RasaSettings
 from bot.channels.rasa.actions import ACTIONS
+from bot.flow.catalog import Catalog
+from bot.identity import IdentitySettings
 
-from .support import Conversation, Rig, running_server, texts
+from .support import DOMAIN_FILE, Conversation, Rig, running_server
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -83,17 +87,25 @@ def test_malformed_bodies_are_400(rig: Rig, body: bytes) -> None:
     assert response.json() == {"error": "Invalid body request"}
 
 
-def test_an_exception_inside_an_action_becomes_a_message(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(rig.services.assistant, "run_flow", broken)
-    conversation = Conversation()
-    conversation.user("sign me out", "logout")
-    response = rig.call(conversation.action("action_station_logout"))
-    assert response.status_code == 200
-    assert "something went wrong on my side" in texts(response.json())
-    assert "boom" not in response.text
+def test_an_exception_inside_an_action_becomes_a_message(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real fault, not a stub: the database loses the table that says who a Rasa sender is."""
+    settings = RasaSettings(trust_email_metadata=False)
+    identity = IdentitySettings(outbox=tmp_path / "outbox.txt")
+    with running_server(tmp_path, rasa=settings, identity=identity) as rig:
+        with sqlite3.connect(tmp_path / "rasa.db") as database:
+            database.execute("DROP TABLE identity_bindings")
+        conversation = Conversation()
+        conversation.user("sign me out", "logout")
+        for action in ("action_station_logout", "validate_login_form", "action_troubleshoot_login"):
+            response = rig.call(conversation.action(action))
+            assert response.status_code == 200, action
+            body = response.json()
+            assert body["events"] == []
+            assert [r["text"] for r in body["responses"]] == [Catalog.default().text("en", "error.internal")]
+            assert "identity_bindings" not in response.text
+    assert "action action_station_logout failed" in caplog.text
 
 
 def test_the_shared_token_is_required_and_refusals_are_logged(
@@ -112,3 +124,39 @@ def test_the_shared_token_is_required_and_refusals_are_logged(
     refusals = [r for r in caplog.records if "missing or wrong token" in r.getMessage()]
     assert len(refusals) == 3
     assert "s3cret" not in caplog.text
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_request_exactly_as_rasa_3_6_sends_it(rig: Rig) -> None:
+    """A hand-checked body in Rasa 3.6.21's shape (every key its tracker state has): Ava answers "both"
+    at the role question; the answer and the next question come back in rasa-sdk's own shape. The
+    fixture leaves `domain` empty; Rasa sends the whole domain, here the project's own."""
+    body = json.loads((FIXTURES / "validate_login_form_role.json").read_text(encoding="utf-8"))
+    body["domain"] = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
+    response = rig.call(body)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "events": [
+            {"event": "slot", "timestamp": None, "name": "role", "value": "supervisor_agent"},
+            {"event": "slot", "timestamp": None, "name": "requested_slot", "value": "call_preference"},
+        ],
+        "responses": [
+            {
+                "text": "How do you want to handle calls?",
+                "buttons": [
+                    {"title": "Desktop (browser, WebRTC)", "payload": '/inform{"call_preference":"desktop"}'},
+                    {"title": "Extension", "payload": '/inform{"call_preference":"extension"}'},
+                    {"title": "Dial number", "payload": '/inform{"call_preference":"dial_number"}'},
+                ],
+                "elements": [],
+                "custom": {},
+                "template": None,
+                "response": None,
+                "image": None,
+                "attachment": None,
+            }
+        ],
+    }

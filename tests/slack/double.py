@@ -1,8 +1,13 @@
 """A local Slack Web API double: a real HTTP server on loopback that records every call.
 
 It answers the methods the Slack channel uses (`auth.test`, `users.info`, `chat.postMessage`,
-`chat.update`, `chat.postEphemeral`, `views.publish`, `conversations.open`) and the `response_url`
-endpoint behind `respond()`, the way Slack does; `fail_next` makes the next calls answer 429 with
+`chat.update`, `chat.postEphemeral`, `views.publish`, `conversations.open`), the `response_url`
+endpoint behind `respond()`, and the three steps of slack-sdk's `files_upload_v2`, the way Slack does:
+`files.getUploadURLExternal` (filename and length required) answers an `upload_url` and a `file_id`;
+a POST of the raw bytes to that URL answers 200 "OK - <size>" (a size other than the announced
+length is refused); `files.completeUploadExternal` shares uploaded files once (`files` as JSON,
+`channel_id`), and refuses an id that was never uploaded or already completed. The files are kept in
+`files` (bytes, name, title, channel) for tests to read; `fail_next` makes the next calls answer 429 with
 Retry-After, or 500, to exercise the client's retry handlers. Tests read back what the bot said
 from `calls` and wait for it with `wait_for` (a deadline, never a fixed sleep).
 """
@@ -53,6 +58,18 @@ class Call:
 
 
 @dataclass
+class UploadedFile:
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    data: bytes | None = None  # None until the bytes were posted to the upload URL
+    title: str | None = None
+    channel: str | None = None
+    completed: bool = False
+
+
+@dataclass
 class SlackUser:
     id: str
     email: str | None
@@ -70,6 +87,8 @@ class SlackDouble:
         self._faults: list[tuple[int, int, str | None]] = []  # (status, retry_after, method)
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self.files: dict[str, UploadedFile] = {}
         self._server: ThreadingHTTPServer | None = None
 
     # --- set-up -------------------------------------------------------------------------------
@@ -155,6 +174,9 @@ class SlackDouble:
         parts = urlsplit(request.path)
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
+        if parts.path.startswith("/upload/v1/"):
+            self._upload(request, parts.path.removeprefix("/upload/v1/"), raw)
+            return
         args: dict[str, Any] = dict(parse_qsl(parts.query))
         content_type = request.headers.get("Content-Type", "")
         if raw and "json" in content_type:
@@ -226,7 +248,72 @@ class SlackDouble:
             return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")}}
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(args)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(args)
         return {"ok": False, "error": "unknown_method"}
+
+    # --- files_upload_v2 ----------------------------------------------------------------------------
+
+    def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename, length = args.get("filename"), str(args.get("length") or "")
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):010d}"
+        with self._lock:
+            self.files[file_id] = UploadedFile(file_id, str(filename), int(length), args.get("alt_txt"))
+        assert self._server is not None
+        url = f"http://127.0.0.1:{self._server.server_address[1]}/upload/v1/{file_id}"
+        return {"ok": True, "upload_url": url, "file_id": file_id}
+
+    def _upload(self, request: BaseHTTPRequestHandler, file_id: str, raw: bytes) -> None:
+        with self._lock:
+            uploaded = self.files.get(file_id)
+            accepted = uploaded is not None and uploaded.data is None and len(raw) == uploaded.length
+            if accepted and uploaded is not None:
+                uploaded.data = raw
+        self._record(Call("upload", {"file_id": file_id, "size": len(raw)}, request.path))
+        if not accepted:
+            self._send(request, 400, b"upload refused", "text/plain")
+            return
+        self._send(request, 200, f"OK - {len(raw)}".encode(), "text/plain")
+
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            wanted = json.loads(str(args.get("files") or ""))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(wanted, list) or not wanted:
+            return {"ok": False, "error": "invalid_arguments"}
+        shared = []
+        with self._lock:
+            for item in wanted:
+                uploaded = self.files.get(str(item.get("id"))) if isinstance(item, dict) else None
+                if uploaded is None or uploaded.data is None or uploaded.completed:
+                    return {"ok": False, "error": "file_not_found"}
+            for item in wanted:
+                uploaded = self.files[str(item["id"])]
+                uploaded.completed = True
+                uploaded.title = item.get("title") or uploaded.filename
+                uploaded.channel = args.get("channel_id")
+                shared.append(
+                    {
+                        "id": uploaded.id,
+                        "name": uploaded.filename,
+                        "title": uploaded.title,
+                        "size": uploaded.length,
+                        "channels": [uploaded.channel] if uploaded.channel else [],
+                    }
+                )
+        return {"ok": True, "files": shared}
+
+    def shared_files(self, channel: str | None = None) -> list[UploadedFile]:
+        """Files completed (shared), in `channel` when given."""
+        with self._lock:
+            return [
+                f for f in self.files.values() if f.completed and (channel is None or f.channel == channel)
+            ]
 
     @staticmethod
     def _send(

@@ -372,6 +372,8 @@ def texts_of(blocks: list[dict[str, Any]]) -> str:
                 lines.append("  - " + option["text"]["text"])
             if element.get("type") == "mrkdwn":
                 lines.append(kit.unescape(element["text"]))
+            if element.get("type") == "plain_text":  # a context's plain text (a checklist's evidence)
+                lines.append(element["text"])
     return "\n".join(lines)
 
 

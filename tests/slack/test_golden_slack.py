@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.channels.slack import blocks as kit
-from tests.golden.harness import _check_after, _setup, all_scenarios, load
+from tests.golden.harness import _check_after, _setup, all_scenarios, check_order, load
 
 from .double import SlackDouble, user_id_for
 from .support import SlackRig, fields_of, offered, texts_of
@@ -40,6 +40,7 @@ def _check(
         assert fragment in text, f"{where}: {fragment!r} not in\n{text}"
     for fragment in expect.get("never_says", []):
         assert fragment not in text, f"{where}: {fragment!r} in\n{text}"
+    check_order(text, expect.get("says_in_order", []), where)
     state = rig.state(email)
     if "step" in expect:
         assert state.get("step") == expect["step"], f"{where}: step {state.get('step')!r}\n{text}"

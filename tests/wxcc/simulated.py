@@ -28,6 +28,7 @@ from bot.backend.port import (
     UserProfile,
 )
 from bot.backend.simulator import SimulatorCore
+from bot.backend.simulator.faults import Faults
 from bot.backend.wxcc import WxccBackend, WxccConfig
 from bot.backend.wxcc.callback import build_callback_app
 from bot.backend.wxcc.oauth import OAuth
@@ -120,16 +121,15 @@ def simulated_backend(
     core: SimulatorCore,
     tmp_path: Path,
     *,
-    faults: object | None = None,
+    faults: Faults | None = None,
     emails: list[str] | None = None,
     http: httpx.AsyncClient | None = None,
     **overrides: object,
 ) -> Iterator[tuple[OnOneLoop, Any]]:
     """(backend on one loop, the server) for a fresh core; every demo user pre-authorized."""
-    from bot.backend.simulator.server import SimulatorServer  # type: ignore[import-not-found]
+    from bot.backend.simulator.server import SimulatorServer
 
-    server_cm = SimulatorServer(core, faults=faults) if faults is not None else SimulatorServer(core)
-    with server_cm as server:
+    with SimulatorServer(core, faults=faults) as server:
         cfg = wxcc_config(str(server.base_url).rstrip("/"), **overrides)
         auth = oauth(cfg, store(tmp_path))
         loop = LoopThread()

@@ -14,7 +14,8 @@ Routes (see `build_app`):
   `POST /v1/agents/login`, `PUT /v1/agents/session/state`, `PUT /v1/agents/logout`,
   `POST /v1/agents/reload`; websocket `/v1/notification/subscription/{subscriptionId}`.
 * Admin (loopback only, `X-Admin-Token` when configured): `GET|PUT|PATCH /admin/faults`,
-  `POST /admin/tokens/revoke`.
+  `GET|PUT /admin/outage` (`{"outage": true}`), `GET /admin/requests` (the request log, filtered by
+  `?method=` and `?path=`), `POST /admin/tokens/revoke`.
 
 Simulator rules where the real service leaves room:
 
@@ -30,6 +31,8 @@ Simulator rules where the real service leaves room:
 * A websocket URL works once, within `subscription_ttl_seconds` (default 300 s).
 * Every HTTP answer carries `TrackingID`: the request's `TrackingId` header, or a new
   `LOGINBOT-<uuid4>`. Runtime notifications carry the same id.
+* An API outage (the core's `set_outage`, T2) answers every contact-center API request 503 before it
+  reaches the core, as injected 5xx faults do; OAuth and `people/me` (webexapis.com) keep working.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bot.backend.port import (
     Availability,
+    BackendUnavailable,
     CallPreference,
     ContactCenterError,
     FailureReason,
@@ -109,7 +113,7 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_FAULT = 1011
 
 
-@dataclass(frozen=True)
+@dataclass
 class RecordedRequest:
     """One received request, for tests to check against Cisco's schemas (no Authorization header)."""
 
@@ -119,6 +123,17 @@ class RecordedRequest:
     headers: dict[str, str]
     body: Any  # the parsed JSON body, or None
     tracking_id: str
+    status: int | None = None  # the answer's status, once it started (101 never: websockets aren't logged)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "body": self.body,
+            "trackingId": self.tracking_id,
+            "status": self.status,
+        }
 
 
 @dataclass
@@ -489,41 +504,46 @@ class _Front:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        path: str = scope["path"]
+        record = None if path.startswith("/admin") else self._record(scope, headers, body, tid)
+
         async def send_tracked(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), (b"TrackingID", tid.encode())]}
+                if record is not None:
+                    record.status = int(message["status"])
             await send(message)
 
-        path: str = scope["path"]
-        if not path.startswith("/admin"):
-            self._record(scope, headers, body, tid)
         fault = await self._fault(path, tid)
         if fault is not None:
             await fault(scope, replay, send_tracked)
             return
         await self.app(scope, replay, send_tracked)
 
-    def _record(self, scope: Scope, headers: dict[str, str], body: bytes, tid: str) -> None:
+    def _record(self, scope: Scope, headers: dict[str, str], body: bytes, tid: str) -> RecordedRequest:
         parsed: Any = None
         if body and "json" in headers.get("content-type", ""):
             with contextlib.suppress(ValueError):
                 parsed = json.loads(body)
         kept = {k: v for k, v in headers.items() if k not in ("authorization", "x-admin-token", "cookie")}
-        self.service.requests.append(
-            RecordedRequest(
-                method=scope["method"],
-                path=scope["path"],
-                query=scope.get("query_string", b"").decode("latin-1"),
-                headers=kept,
-                body=parsed,
-                tracking_id=tid,
-            )
+        record = RecordedRequest(
+            method=scope["method"],
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=kept,
+            body=parsed,
+            tracking_id=tid,
         )
+        self.service.requests.append(record)
+        return record
 
     async def _fault(self, path: str, tid: str) -> Response | None:
         dice = self.service.dice
         faults = dice.faults
         api = path.startswith(_API_PREFIXES)
+        if api and self.service.core.outage:
+            log.info("simulated API outage: %s answered 503 (tracking id %s)", path, tid)
+            return _outage_answer(tid)
         if not (api or (faults.apply_to_oauth and path in _OAUTH_PATHS)):
             return None
         if faults.latency_ms:
@@ -538,6 +558,10 @@ class _Front:
             status = dice.choice((500, 503))
             return JSONResponse(api_error(tid, status, f"simulated fault: HTTP {status}"), status_code=status)
         return None
+
+
+def _outage_answer(tid: str) -> JSONResponse:
+    return JSONResponse(api_error(tid, 503, "simulated API outage"), status_code=503)
 
 
 # -- routes --------------------------------------------------------------------------------------
@@ -560,6 +584,8 @@ def _api(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request
             return await handler(request)
         except _Problem as problem:
             return _json_problem(request, problem)
+        except BackendUnavailable:  # the outage began after the front let the request in
+            return _outage_answer(tracking_id_of(request))
 
     return endpoint
 
@@ -919,6 +945,25 @@ def _routes(service: SimulatorService) -> list[Route | WebSocketRoute]:
             log.info("faults now %s", service.dice.faults.model_dump_json())
         return JSONResponse(service.dice.faults.model_dump(mode="json"))
 
+    async def outage_endpoint(request: Request) -> Response:
+        if request.method == "PUT":
+            data = await admin_json(request)
+            on = data.get("outage")
+            if not isinstance(on, bool) or set(data) != {"outage"}:
+                raise _Problem(400, 'the body must be {"outage": true} or {"outage": false}')
+            core.set_outage(on)
+        return JSONResponse({"outage": core.outage})
+
+    async def requests_endpoint(request: Request) -> Response:
+        method = request.query_params.get("method", "").upper()
+        path = request.query_params.get("path", "")
+        recorded = [
+            r.as_json()
+            for r in list(service.requests)
+            if (not method or r.method == method) and (not path or r.path == path)
+        ]
+        return JSONResponse(recorded)
+
     async def revoke(request: Request) -> Response:
         data = await admin_json(request)
         email = data.get("email")
@@ -945,6 +990,8 @@ def _routes(service: SimulatorService) -> list[Route | WebSocketRoute]:
         Route("/v1/agents/logout", _api(agent_logout), methods=["PUT"]),
         Route("/v1/agents/reload", _api(reload), methods=["POST"]),
         Route("/admin/faults", admin(faults_endpoint), methods=["GET", "PUT", "PATCH"]),
+        Route("/admin/outage", admin(outage_endpoint), methods=["GET", "PUT"]),
+        Route("/admin/requests", admin(requests_endpoint), methods=["GET"]),
         Route("/admin/tokens/revoke", admin(revoke), methods=["POST"]),
     ]
 
@@ -1023,10 +1070,14 @@ def serve(
     client_id: str | None = "loginbot-simulator",
     client_secret: str | None = "simulator-secret",
     admin_token: str | None = None,
+    outage: bool = False,
 ) -> None:
-    """Serve a tenant file (the demo when None) until interrupted (blocking)."""
+    """Serve a tenant file (the demo when None) until interrupted (blocking); `outage` starts the
+    tenant with its API outage switched on (`PUT /admin/outage` switches it off)."""
     tenant = load_tenant(tenant_file if tenant_file is not None else DEMO_TENANT_FILE)
     core = SimulatorCore(tenant, Path(state_path) if state_path is not None else None)
+    if outage:
+        core.set_outage(True)
     app = build_app(
         core, faults=faults, client_id=client_id, client_secret=client_secret, admin_token=admin_token
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +86,9 @@ class _Runtime:
     owns_http: bool
     rest: RestClient
     channels: dict[str, NotificationChannel] = field(default_factory=dict)
+    # Organization-wide configuration (agent profiles, dial plans, idle codes): the same for every
+    # user, read once per `profile_cache_seconds` for all of them; (expiry, the read in progress).
+    shared: dict[str, tuple[float, asyncio.Future[Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,11 @@ class WxccBackend:
     def _rt(self) -> _Runtime:
         loop = asyncio.get_running_loop()
         if self._runtime is None or self._runtime.loop is not loop:
-            http = self._http or httpx.AsyncClient(timeout=self.config.http_timeout_seconds)
+            size = max(1, self.config.max_connections)
+            # Idle connections are dropped before a server is likely to drop them (uvicorn: 5 s): a
+            # request sent on a connection the server is closing fails, and a login cannot be re-sent.
+            limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=2.0)
+            http = self._http or httpx.AsyncClient(timeout=self.config.http_timeout_seconds, limits=limits)
             self._runtime = _Runtime(loop, http, self._http is None, RestClient(http, self.config))
         return self._runtime
 
@@ -186,6 +193,28 @@ class WxccBackend:
                 break
         return items
 
+    async def _shared(self, email: str, key: str, read: Callable[[str], Awaitable[Any]]) -> Any:
+        """Organization-wide configuration, read with the first asker's token and shared for
+        `profile_cache_seconds` (users signing in together wait for the one read in progress: a
+        1,000-user storm made 3,000 identical reads otherwise). A failed shared read is not shared:
+        each user then reads with their own token, so nobody gets another user's error."""
+        runtime = self._rt()
+        now = time.monotonic()
+        entry = runtime.shared.get(key)
+        if entry is not None and entry[0] > now:
+            try:
+                return await asyncio.shield(entry[1])
+            except Exception:
+                return await read(email)
+        future: asyncio.Future[Any] = asyncio.ensure_future(read(email))
+        runtime.shared[key] = (now + self.config.profile_cache_seconds, future)
+        try:
+            return await asyncio.shield(future)
+        except BaseException:
+            if runtime.shared.get(key, (0.0, None))[1] is future:
+                del runtime.shared[key]
+            raise
+
     # -- profile ------------------------------------------------------------------------------------
 
     async def get_profile(self, email: str) -> UserProfile:
@@ -212,15 +241,23 @@ class WxccBackend:
         user, _ = await self._get(email, self._config_url(f"/v2/user/by-ci-user-id/{ci_user_id}"))
         if not isinstance(user, dict):
             raise ApiError(404, new_tracking_id())
-        agent_profile, _ = await self._get(
-            email, self._config_url(f"/agent-profile/{user.get('agentProfileId')}")
-        )
+        profile_url = self._config_url(f"/agent-profile/{user.get('agentProfileId')}")
+
+        async def read_profile(who: str) -> Any:
+            return (await self._get(who, profile_url))[0]
+
+        def listing(path: str) -> Callable[[str], Awaitable[list[Any]]]:
+            return lambda who: self._get_all(who, path)
+
+        agent_profile = await self._shared(email, profile_url, read_profile)
         team_ids = [str(t) for t in user.get("teamIds") or []]
         team_filter = {"filter": "id=in=({})".format(",".join(f'"{t}"' for t in team_ids))}
         teams, plans, codes = await asyncio.gather(
             self._get_all(email, "/v2/team", team_filter) if team_ids else _nothing(),
-            self._get_all(email, "/v2/dial-plan") if agent_profile.get("dialPlanEnabled") else _nothing(),
-            self._get_all(email, "/v2/auxiliary-code"),
+            self._shared(email, "/v2/dial-plan", listing("/v2/dial-plan"))
+            if agent_profile.get("dialPlanEnabled")
+            else _nothing(),
+            self._shared(email, "/v2/auxiliary-code", listing("/v2/auxiliary-code")),
         )
         profile = mapping.user_profile(
             me=me, user=user, agent_profile=agent_profile, teams=teams, dial_plans=plans, aux_codes=codes
@@ -288,6 +325,9 @@ class WxccBackend:
             if error.maybe_sent:
                 raise _Unknown(FailureReason.CONNECTION_LOST, error.tracking_id) from None
             raise _Refused(_service_error(error)) from None
+        except BaseException:  # AuthorizationRequired (the token is gone), cancellation
+            channel.forget(tid)
+            raise
         service_tid = response.tracking_id
         channel.rekey(tid, service_tid)
         try:

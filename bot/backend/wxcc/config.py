@@ -29,6 +29,12 @@ class WxccConfig:
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     timeout_seconds: float = 20.0
     http_timeout_seconds: float = 10.0
+    # HTTP requests in flight at once (the connection pool's size); more wait their turn, at most
+    # `queue_timeout_seconds`. Bounded here rather than in httpx's pool, whose bookkeeping costs
+    # grow with the waiting requests times the connections (a 1,000-user storm spent most of its
+    # time there), and small because every idle connection is polled at every request.
+    max_connections: int = 16
+    queue_timeout_seconds: float = 60.0
     profile_cache_seconds: float = 60.0
     refresh_margin_seconds: float = 120.0  # refresh an access token this long before it expires
     authorization_ttl_seconds: float = 600.0  # how long an authorize link stays valid

@@ -12,7 +12,8 @@ results seen meanwhile are kept briefly for exactly that case.
 
 A socket that drops fails every waiter with `ChannelLost` (the adapter then asks `reload` what
 happened; it never re-sends) and the channel reconnects on its own, a few times, with backoff,
-unless it was closed on purpose or because another place took the session over.
+unless it was closed on purpose or because another place took the session over. `close()` stops a
+reconnection in progress and waits for every task of the channel, so none outlives it.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ class NotificationChannel:
         self._on_multi_login = on_multi_login
         self._socket: ClientConnection | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._empty_drops = 0  # sockets lost in a row without delivering a single message
         self._waiters: dict[str, asyncio.Future[Message]] = {}
         self._unclaimed: deque[Message] = deque(maxlen=32)
         self._lock = asyncio.Lock()
@@ -102,14 +105,22 @@ class NotificationChannel:
                 "POST", self._url("/v1/notification/subscribe"), token=self._token, json=body, idempotent=True
             )
             url = str((response.body or {}).get("webSocketUrl", ""))
+            # No permessage-deflate: the messages are a few hundred bytes, and a compressor per user
+            # cost ~40 kB each (a thousand users signed in: 40 MB) and CPU at every keepalive.
             socket = await asyncio.wait_for(
-                connect(url, open_timeout=self._config.http_timeout_seconds, ping_interval=None),
+                connect(
+                    url,
+                    open_timeout=self._config.http_timeout_seconds,
+                    ping_interval=None,
+                    compression=None,
+                ),
                 self._config.http_timeout_seconds,
             )
             try:
                 welcome = json.loads(await asyncio.wait_for(socket.recv(), self._config.http_timeout_seconds))
-            except (TimeoutError, WebSocketException, ValueError):
-                await socket.close()
+            except BaseException:  # a timeout, a closed socket, not JSON, or cancelled by `close`
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(socket.close(), 2)
                 raise
             if welcome.get("type") != "Welcome":
                 await socket.close()
@@ -125,6 +136,9 @@ class NotificationChannel:
 
     def expect(self, tracking_id: str) -> asyncio.Future[Message]:
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        # A waiter failed by a dropped socket while its request was failing anyway is never awaited:
+        # its `ChannelLost` is seen here, so that asyncio does not log it as an exception lost.
+        future.add_done_callback(_seen)
         self._waiters[tracking_id] = future
         return future
 
@@ -146,8 +160,15 @@ class NotificationChannel:
                 future.cancel()
 
     async def close(self) -> None:
+        """Close the socket and stop a reconnection in progress; every task of the channel is done
+        when this returns (none is left pending when the event loop ends)."""
+        self._closing = True
+        reconnecting, self._reconnecting = self._reconnecting, None
+        if reconnecting is not None and reconnecting is not asyncio.current_task():
+            reconnecting.cancel()
+            await asyncio.gather(reconnecting, return_exceptions=True)
         async with self._lock:
-            self._closing = True
+            self._closing = True  # an `ensure` that ran meanwhile reopened it: closed all the same
             await self._drop_socket()
 
     # -- internals ----------------------------------------------------------------------------------
@@ -159,12 +180,13 @@ class NotificationChannel:
         socket, self._socket = self._socket, None
         tasks, self._tasks = self._tasks, []
         current = asyncio.current_task()
-        for task in tasks:
-            if task is not current:
-                task.cancel()
+        others = [task for task in tasks if task is not current]
+        for task in others:
+            task.cancel()
         if socket is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(socket.close(), 2)
+        await asyncio.gather(*others, return_exceptions=True)
         self._fail_waiters("notification channel closed")
 
     def _fail_waiters(self, why: str) -> None:
@@ -180,8 +202,10 @@ class NotificationChannel:
                 await socket.send(json.dumps({"keepalive": "true"}))
 
     async def _read(self, socket: ClientConnection) -> None:
+        received = 0
         try:
             async for raw in socket:
+                received += 1
                 self._dispatch(raw)
         except (WebSocketException, OSError) as error:
             log.info("notifications of %s lost: %s", self._label, type(error).__name__)
@@ -193,8 +217,17 @@ class NotificationChannel:
                 task.cancel()
         self._tasks = []
         self._fail_waiters("websocket lost")
-        if not self._closing and not self.taken_over:
-            asyncio.get_running_loop().create_task(self._reconnect(), name=f"wxcc-reconnect-{self._label}")
+        # A socket that closes before delivering anything, again and again, is not worth reopening
+        # in the background: the next call opens one anyway (and explains if it cannot).
+        self._empty_drops = 0 if received else self._empty_drops + 1
+        if self._closing or self.taken_over or self._reconnecting is not None:
+            return
+        if self._empty_drops > _RECONNECT_ATTEMPTS:
+            log.info("notifications of %s keep dropping: reconnecting at the next call only", self._label)
+            return
+        self._reconnecting = asyncio.get_running_loop().create_task(
+            self._reconnect(), name=f"wxcc-reconnect-{self._label}"
+        )
 
     def _dispatch(self, raw: str | bytes) -> None:
         try:
@@ -220,12 +253,21 @@ class NotificationChannel:
             )
 
     async def _reconnect(self) -> None:
-        for attempt in range(1, _RECONNECT_ATTEMPTS + 1):
-            await asyncio.sleep(min(0.2 * 2**attempt, 2.0))
-            if self._closing or self.taken_over or self._socket is not None:
-                return
-            try:
-                await self.ensure()
-                return
-            except Exception as error:  # keep trying; the next call will try again anyway
-                log.info("reconnect %d of %s failed: %s", attempt, self._label, type(error).__name__)
+        try:
+            for attempt in range(1, _RECONNECT_ATTEMPTS + 1):
+                await asyncio.sleep(min(0.2 * 2**attempt, 2.0))
+                if self._closing or self.taken_over or self._socket is not None:
+                    return
+                try:
+                    await self.ensure()
+                    return
+                except Exception as error:  # keep trying; the next call will try again anyway
+                    log.info("reconnect %d of %s failed: %s", attempt, self._label, type(error).__name__)
+        finally:
+            if self._reconnecting is asyncio.current_task():
+                self._reconnecting = None
+
+
+def _seen(future: asyncio.Future[Message]) -> None:
+    if not future.cancelled():
+        future.exception()

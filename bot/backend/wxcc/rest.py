@@ -89,6 +89,7 @@ class RestClient:
         self._http = http
         self._config = config
         self._sleep = sleep
+        self._slots = asyncio.Semaphore(max(1, config.max_connections))
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -174,6 +175,12 @@ class RestClient:
         headers = {"Authorization": f"Bearer {bearer}", "TrackingId": tid, "Accept": "application/json"}
         started = time.monotonic()
         try:
+            async with asyncio.timeout(self._config.queue_timeout_seconds):
+                await self._slots.acquire()
+        except TimeoutError:
+            log.warning("%s %s: no connection free in time, tracking id %s", method, url, tid)
+            raise NetworkError(tid, maybe_sent=False, detail="PoolTimeout") from None
+        try:
             response = await self._http.request(
                 method,
                 url,
@@ -188,6 +195,8 @@ class RestClient:
         except httpx.HTTPError as error:
             log.warning("%s %s: no answer (%s), tracking id %s", method, url, type(error).__name__, tid)
             raise NetworkError(tid, maybe_sent=True, detail=type(error).__name__) from None
+        finally:
+            self._slots.release()
         log.debug(
             "%s %s -> %d in %.0f ms, tracking id %s",
             method,

@@ -1,8 +1,8 @@
 """The Rasa action server: loginbot's actions for a Rasa assistant (see README.md beside this file).
 
-services = build_services()                      # the assistant, the email verifier, the settings
-app = build_action_server(services)              # rasa-sdk's Sanic app with loginbot's guards
-serve(services, host="127.0.0.1", port=5055)     # `loginbot serve actions`
+services = build_services()                    # the assistant, verifier, troubleshooter, settings
+app = build_action_server(services)            # rasa-sdk's Sanic app with loginbot's guards
+serve(services, host="127.0.0.1", port=5055)   # `loginbot serve actions`
 """
 
 from __future__ import annotations
@@ -25,11 +25,16 @@ def build_services(
     rasa_settings: RasaSettings | None = None,
     identity_settings: IdentitySettings | None = None,
 ) -> RasaServices:
-    """The same store and backend as every channel (`bot.app.build_assistant`), plus the verifier."""
+    """The same store and backend as every channel (`bot.app.build_assistant`), plus the verifier and
+    the troubleshooter (administrators: `LOGINBOT_ADMINS` and the tenant's admin role, T9)."""
     from bot.app import build_assistant
     from bot.identity import EmailVerifier, IdentitySettings, build_mailer
+    from bot.settings import Settings
+    from bot.troubleshoot import Troubleshooter
 
+    settings = settings or Settings()
     assistant = build_assistant(settings)
     identity = identity_settings or IdentitySettings()
     verifier = EmailVerifier(assistant.store, build_mailer(identity), identity)
-    return RasaServices(assistant, verifier, rasa_settings or RasaSettings())
+    troubleshooter = Troubleshooter(assistant.backend, assistant.store, admins=settings.admin_emails)
+    return RasaServices(assistant, verifier, rasa_settings or RasaSettings(), troubleshooter)

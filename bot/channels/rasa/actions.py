@@ -1,12 +1,18 @@
 """The Rasa actions (fixed names, DESIGN.md). Each one translates the tracker into a flow input, runs
 it through the assistant (the same store, backend and flow as every other channel) and renders the
-replies. An exception inside an action becomes an apology to the user, never a 500 (X1)."""
+replies. An exception inside an action becomes an apology to the user, never a 500 (X1).
+
+The sign-in form starts as the flow's own sign-in does: a session held elsewhere asks "continue
+here?" (S12, the `take_over` slot), saved preferences with auto-login sign the user in at once (S6),
+and a failed automatic sign-in says why and pre-fills the form from the preferences (S7)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from abc import abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,22 +21,35 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.backend.port import FailureReason
 from bot.channels.rasa.form import (
+    CONFIRM,
+    ENTITY_OF_SLOT,
     FORM,
-    HELPER_SLOTS,
-    IDENTITY_SLOTS,
+    REQUIRED_SLOTS,
+    SIGN_IN_SLOTS,
     SLOT_OF_STEP,
     STEP_OF_SLOT,
+    TAKE_OVER,
     LoginFormValidator,
     answers_from_slots,
     slot_values,
+    take_over_question,
 )
 from bot.channels.rasa.render import message
-from bot.channels.rasa.services import CHANNEL, RasaServices, entity_value, latest_text, latest_user_event
+from bot.channels.rasa.services import (
+    CHANNEL,
+    RasaServices,
+    entity_value,
+    latest_text,
+    latest_user_event,
+    rasa_catalog,
+)
 from bot.flow.catalog import Catalog
-from bot.flow.engine import UserMessage
+from bot.flow.engine import TurnContext, UserMessage
 from bot.flow.replies import Reply, ReplyKind
-from bot.flow.state import FlowState
-from bot.identity import RequestStatus, VerifyStatus
+from bot.flow.state import FlowState, Step
+from bot.identity import RequestStatus, VerifyStatus, normalize_email
+from bot.troubleshoot import Checklist, NotAllowed, TrackingIdNotFound
+from storage import ConversationKey
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +101,26 @@ class LoginbotAction(Action):
             dispatcher.utter_message(**message(reply))
 
     def say_key(self, dispatcher: CollectingDispatcher, language: str, key: str, **params: object) -> None:
-        catalog = (
-            self.services.verifier.catalog if key.startswith(("identity.", "mail.")) else Catalog.default()
-        )
+        if key.startswith(("identity.", "mail.")):
+            catalog = self.services.verifier.catalog
+        elif key.startswith("rasa."):
+            catalog = rasa_catalog()
+        else:
+            catalog = Catalog.default()
         dispatcher.utter_message(text=catalog.text(language, key, **params))
 
-    def delivery_id(self, tracker: Tracker) -> str | None:
+    def delivery_id(self, tracker: Tracker, purpose: str = "") -> str | None:
+        """The user message this call answers: a platform retry of the same call is not run twice (X2)."""
         message_id = (tracker.latest_message or {}).get("message_id") or latest_user_event(
             tracker.events or []
         ).get("message_id")
-        return f"{self.action_name}:{message_id}" if message_id else None
+        if not message_id:
+            return None
+        return f"{self.action_name}:{message_id}" + (f":{purpose}" if purpose else "")
+
+    def flow_state(self, key: ConversationKey) -> FlowState | None:
+        stored = self.services.assistant.store.load_conversation(key)
+        return FlowState.model_validate(stored.state) if stored is not None else None
 
 
 class FlowCommandAction(LoginbotAction):
@@ -154,20 +183,134 @@ class ResetAutoLogin(FlowCommandAction):
         return "cmd:autologin_on" if any(f" {w} " in folded for w in words) else "cmd:autologin_off"
 
 
+# --- the troubleshooting checklist (U3, T1-T9) --------------------------------------------------------
+
+_TRACKING_ID = re.compile(
+    r"\b(?:LOGINBOT-[0-9A-Za-z][0-9A-Za-z-]*|[0-9A-Za-z_]*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+    r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+)
+_EMAIL_IN_TEXT = re.compile(r"[^@\s<>\"',;:()]+@[^@\s<>\"',;:()]+\.[A-Za-z]{2,}")
+# Capitalized words that are products or roles, not somebody's name.
+_NOT_NAMES = frozenset(
+    {"microsoft", "teams", "desktop", "webex", "contact", "center", "centre", "slack", "rasa", "supervisor"}
+    | {"agent", "extension", "e911", "webrtc", "chrome", "firefox", "safari", "edge", "windows", "mac"}
+)
+
+
+def tracking_id_in(text: str) -> str | None:
+    found = _TRACKING_ID.search(text)
+    return found.group(0) if found else None
+
+
+def email_in(text: str) -> str | None:
+    for found in _EMAIL_IN_TEXT.finditer(text):
+        address = normalize_email(found.group(0).rstrip(".?!"))
+        if address:
+            return address
+    return None
+
+
+def _is_name_word(word: str) -> bool:
+    letters = word.replace("-", "").replace("'", "").replace("\u2019", "")
+    return (
+        letters.isalpha() and word[:1].isupper() and not word.isupper() and word.casefold() not in _NOT_NAMES
+    )
+
+
+def name_in(text: str) -> str | None:
+    """Somebody's name in a request ("checklist for Ava Lead", "pourquoi Inès ne peut pas..."): the
+    first run of capitalized words that do not start a sentence. Lowercase text names nobody (the
+    user can give an email instead)."""
+    run: list[str] = []
+    sentence_start = True
+    for raw in text.split():
+        word = raw.strip('.,;:!?()"«»')
+        possessive = word.endswith(("'s", "\u2019s"))
+        bare = word[:-2] if possessive else word
+        if not sentence_start and bare and _is_name_word(bare):
+            run.append(bare)
+            if possessive or raw.endswith((",", ";", ":", ".", "!", "?")):
+                break
+        elif run:
+            break
+        sentence_start = raw.endswith((".", "!", "?"))
+    return " ".join(run) or None
+
+
 class TroubleshootLogin(LoginbotAction):
+    """The sign-in troubleshooting checklist (U3): the requester is the conversation's verified user;
+    the user asked about comes from a tracking id, an email, or a name in the message, and is the
+    requester when none is given. Only administrators see someone else's (T9); a refusal says so and
+    `bot.troubleshoot` logs it."""
+
     action_name = "action_troubleshoot_login"
 
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str | None, language: str
     ) -> list[EventType]:
-        # The administrators' checklist (U3) is another engineer's `bot/troubleshoot`; until it is
-        # wired here, this answers as the flow does.
-        self.say_key(dispatcher, language, "troubleshoot.not_here")
+        if email is None:
+            self.say_key(dispatcher, language, "identity.needed")
+            return []
+        latest = tracker.latest_message or {}
+        text = latest_text(latest)
+        troubleshooter = self.services.troubleshooter
+        tracking_id = entity_value(latest, "tracking_id") or tracking_id_in(text)
+        mentioned = entity_value(latest, "email")
+        target = (normalize_email(mentioned) if mentioned else None) or email_in(text)
+        checklist: Checklist
+        try:
+            if tracking_id:
+                checklist = await troubleshooter.by_tracking_id(email, tracking_id, language)
+            elif target:
+                checklist = await troubleshooter.checklist(email, target, language)
+            elif (name := name_in(text)) is not None:
+                people = await troubleshooter.find_people(email, name)
+                if not people:
+                    self.say_key(dispatcher, language, "rasa.troubleshoot_nobody", name=name)
+                    return []
+                if len(people) > 1:
+                    listed = ", ".join(f"{p.display_name} ({p.email})" for p in people)
+                    self.say_key(dispatcher, language, "rasa.troubleshoot_which", name=name, people=listed)
+                    return []
+                checklist = await troubleshooter.checklist(email, people[0].email, language)
+            else:
+                checklist = await troubleshooter.checklist(email, email, language)
+        except NotAllowed as refused:
+            dispatcher.utter_message(text=refused.message(language))
+            return []
+        except TrackingIdNotFound as missing:
+            dispatcher.utter_message(text=missing.message(language))
+            return []
+        except LookupError:  # this backend cannot look users up by name
+            self.say_key(dispatcher, language, "rasa.troubleshoot_no_directory")
+            return []
+        dispatcher.utter_message(text=checklist.to_text())
         return []
 
 
+# --- the sign-in -----------------------------------------------------------------------------------
+
+
+def said_now(events: list[dict[str, Any]]) -> set[str]:
+    """The slots the latest user message set (`action_extract_slots` runs after it), as opposed to the
+    slots set before, which Rasa also sends as candidates when the form activates."""
+    form = next(
+        (i for i in range(len(events) - 1, -1, -1) if events[i].get("event") == "action"), len(events)
+    )
+    user = next((i for i in range(form - 1, -1, -1) if events[i].get("event") == "user"), form)
+    return {
+        str(e.get("name"))
+        for e in events[user + 1 : form]
+        if e.get("event") == "slot" and e.get("name") != "requested_slot"
+    }
+
+
+def _cleared(slots: Any) -> list[EventType]:
+    return [SlotSet(slot, None) for slot in slots]
+
+
 class StationLogin(LoginbotAction):
-    """Submit the form's answers through the assistant's claim / perform / record path (X2)."""
+    """Submit the form's confirmed answers through the assistant's claim / perform / record path (X2)."""
 
     action_name = "action_station_login"
 
@@ -177,69 +320,224 @@ class StationLogin(LoginbotAction):
         if email is None:
             self.say_key(dispatcher, language, "identity.needed")
             return []
+        slots = tracker.slots
+        if slots.get(CONFIRM) is not True:
+            if any(slots.get(slot) is not None for slot in STEP_OF_SLOT):
+                # Answers without the summary's "Save and continue": the form shows it first (S10).
+                return [SlotSet("requested_slot", CONFIRM), FollowupAction(FORM)]
+            # The form ended without a sign-in to submit: the flow already said how it went (signed
+            # in automatically, session taken over or left where it is, unknown user...).
+            return _cleared(slot for slot in SIGN_IN_SLOTS if slots.get(slot) is not None)
         assistant = self.services.assistant
         key = self.services.key(email)
-        answers = answers_from_slots(tracker.slots)
-        replies = await assistant.submit_answers(
-            key, answers, language=language, delivery_id=self.delivery_id(tracker)
-        )
+        delivery = self.delivery_id(tracker)
+        before = self.flow_state(key)
+        if delivery is not None and before is not None and delivery in before.deliveries:
+            return []  # a retry of a call already answered: never submitted twice (X2)
+        answers = answers_from_slots(slots)
+        replies = await assistant.submit_answers(key, answers, language=language, delivery_id=delivery)
         self.say(dispatcher, [r for r in replies if not _login_prompt(r)])
         if any(r.kind is ReplyKind.SUCCESS for r in replies):
-            return [SlotSet(slot, None) for slot in (*STEP_OF_SLOT, *HELPER_SLOTS)]
-        stored = assistant.store.load_conversation(key)
-        if stored is None or not replies:
-            return []
+            return _cleared(SIGN_IN_SLOTS)
+        state = self.flow_state(key)
+        if state is None or not replies:
+            # Nothing submitted, nothing said: the profile could not be read just now. The form says
+            # why and asks "Save and continue?" again (X3).
+            return [SlotSet(CONFIRM, None), SlotSet("requested_slot", CONFIRM), FollowupAction(FORM)]
+        if state.step is Step.TAKE_OVER:
+            # Signed in elsewhere meanwhile (S12): the form asks "continue here?".
+            return [
+                *_cleared((TAKE_OVER, CONFIRM)),
+                SlotSet("requested_slot", TAKE_OVER),
+                FollowupAction(FORM),
+            ]
+        if state.step is None:
+            return _cleared(SIGN_IN_SLOTS)
         # An answer the flow cleared (a number in use, a role not permitted...) or still asks for
-        # (a missing team, S10): clear the slot too and let the form ask it again (S7, S11).
-        state = FlowState.model_validate(stored.state)
+        # (a missing team, S10): clear the slot too and let the form ask it again (S7, S11). A passing
+        # failure (the service down...) asks "Save and continue?" again with the same answers (X3).
         after = slot_values(state.answers)
         cleared = [s for s, v in slot_values(answers).items() if v is not None and after[s] is None]
-        asked = SLOT_OF_STEP.get(state.step) if state.step is not None else None
-        if asked is not None and asked not in cleared:
+        asked = SLOT_OF_STEP.get(state.step, CONFIRM)
+        if asked != CONFIRM and asked not in cleared:
             cleared.append(asked)
-        if not cleared:
-            return []
-        return [*(SlotSet(slot, None) for slot in cleared), FollowupAction(FORM)]
+        return [*_cleared((*cleared, CONFIRM)), SlotSet("requested_slot", asked), FollowupAction(FORM)]
+
+
+@dataclass
+class _Start:
+    """How the flow's own start of a sign-in went: `events` to answer at once (the form ends or asks
+    "continue here?"), or the answers it filled in for the form to go on with."""
+
+    events: list[EventType] | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    prefill: bool = False
+    base: FlowState | None = None
 
 
 class ValidateLoginForm(LoginbotAction):
     """`validate_login_form`: identity first where the channel cannot vouch (S14), then the flow's
-    validators and questions (see `form.py`)."""
+    start of a sign-in (S12, S6, S7), its validators and questions (see `form.py`), and the summary."""
 
     action_name = "validate_login_form"
 
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str | None, language: str
     ) -> list[EventType]:
-        candidates = {
-            k: v for k, v in tracker.slots_to_validate().items() if k in (*IDENTITY_SLOTS, *STEP_OF_SLOT)
-        }
+        candidates = {k: v for k, v in tracker.slots_to_validate().items() if k in REQUIRED_SLOTS}
+        steps = {k: v for k, v in candidates.items() if k in STEP_OF_SLOT and v is not None}
+        requested = tracker.get_slot("requested_slot")
+        # No question pending: the form starts (or starts again after being cancelled or completed).
+        starting = requested is None
         events: list[EventType] = []
         if email is None:
             email, events = await self.prove_identity(dispatcher, tracker, candidates, language)
             if email is None:
                 return events
-        context = await self.services.assistant.context_for(email)
+            starting = True  # identity proven just now: the sign-in itself starts
+        if not starting and requested == TAKE_OVER:
+            return [*events, *await self.take_over(dispatcher, tracker, email, language, candidates)]
+        assistant = self.services.assistant
+        slots: dict[str, Any] = dict(tracker.slots)
+        start = _Start()
+        if starting:
+            # Only what the opening message said counts ("log me in as supervisor"); answers a
+            # cancelled or finished sign-in left in the slots do not.
+            said = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
+            steps = {k: v for k, v in steps.items() if ENTITY_OF_SLOT.get(k) in said}
+            leftovers = [s for s in SIGN_IN_SLOTS if tracker.get_slot(s) is not None and s not in steps]
+            start = await self.start(dispatcher, tracker, email, language, steps)
+            if start.events is not None:
+                return [*events, *_cleared(dict.fromkeys([*leftovers, *steps])), *start.events]
+            events.extend(_cleared(s for s in leftovers if start.slots.get(s) is None))
+            events.extend(SlotSet(slot, value) for slot, value in start.slots.items() if value is not None)
+            slots = {k: v for k, v in slots.items() if k not in SIGN_IN_SLOTS}
+            slots.update({k: v for k, v in start.slots.items() if v is not None}, **steps)
+        context = await assistant.context_for(email)
         if context.profile is None or not context.profile.contact_center_enabled:
-            key = "user.disabled" if context.profile else "user.unknown"
-            if context.profile is None and context.profile_error not in (None, FailureReason.USER_NOT_FOUND):
-                key = f"failure.{context.profile_error.value}" if context.profile_error else key
-            self.say_key(dispatcher, language, key, email=email, number="", tracking_id="-", url="")
-            return [*events, SlotSet("requested_slot", None)]
-        slots = {**tracker.slots, **{k: v for k, v in candidates.items() if k in STEP_OF_SLOT}}
+            fresh = {k: v for k, v in steps.items() if k in said_now(tracker.events or [])}
+            return [*events, *self.no_profile(dispatcher, context, email, language, fresh, requested)]
+        # The flow's state keeps what slots cannot: numbers the contact center refused in this sign-in.
+        stored = None if starting else self.flow_state(self.services.key(email))
+        base = start.base if starting else stored.model_copy(update={"editing": None}) if stored else None
         validator = LoginFormValidator.for_slots(
-            self.services.assistant.engine.recognizer,
+            assistant.engine.recognizer,
             context,
             email=email,
             language=language,
             slots=slots,
-            candidates={k: v for k, v in candidates.items() if k in STEP_OF_SLOT},
+            candidates=steps,
+            base=base,
         )
-        outcome = validator.run(slots, {k: v for k, v in candidates.items() if k in STEP_OF_SLOT})
+        confirm = None if starting else candidates.get(CONFIRM)  # never a leftover "yes" (S10)
+        outcome = validator.run(slots, steps, confirm=confirm, prefill=start.prefill)
         self.say(dispatcher, outcome.replies)
         events.extend(SlotSet(slot, value) for slot, value in outcome.slots.items())
         events.append(SlotSet("requested_slot", outcome.requested_slot))
         return events
+
+    def no_profile(
+        self,
+        dispatcher: CollectingDispatcher,
+        context: TurnContext,
+        email: str,
+        language: str,
+        steps: Mapping[str, Any],
+        requested: object,
+    ) -> list[EventType]:
+        """No usable profile: an unknown or disabled user ends the form; a profile the contact center
+        could not read now (down, rate limited...) keeps the question and the answers given before,
+        and refuses only the one just given, which could not be checked (X3)."""
+        error = context.profile_error
+        if context.profile is None and error not in (None, FailureReason.USER_NOT_FOUND):
+            assert error is not None
+            tracking_id = context.profile_error_tracking_id or "-"
+            self.say_key(
+                dispatcher,
+                language,
+                f"failure.{error.value}",
+                number="",
+                tracking_id=tracking_id,
+                url=context.authorize_url,
+            )
+            if context.profile_error_tracking_id:
+                self.say_key(dispatcher, language, "failure.tracking_id", tracking_id=tracking_id)
+            return [*_cleared(steps), SlotSet("requested_slot", requested)]
+        key = "user.disabled" if context.profile else "user.unknown"
+        self.say_key(dispatcher, language, key, email=email)
+        return [*_cleared(SIGN_IN_SLOTS), SlotSet("requested_slot", None)]
+
+    async def start(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        email: str,
+        language: str,
+        steps: Mapping[str, Any],
+    ) -> _Start:
+        """The flow's own start of a sign-in ("cmd:login"): it checks for a session elsewhere (S12),
+        signs in at once with saved preferences and auto-login (S6), or fills in the saved answers,
+        after saying why an automatic sign-in failed (S7, S8)."""
+        assistant = self.services.assistant
+        saved = assistant.store.load_preferences(email)
+        if steps and saved is not None and saved.auto_login:
+            # The message that opened the form says what the user wants ("as supervisor..."): no
+            # automatic sign-in, as in the flow; the saved answers fill the rest (S8), and a session
+            # elsewhere is caught when the sign-in is submitted (S12).
+            return _Start(prefill=True, base=self.flow_state(self.services.key(email)))
+        key = self.services.key(email)
+        replies = await assistant.run_flow(
+            key,
+            UserMessage(choice="cmd:login", delivery_id=self.delivery_id(tracker, "start")),
+            language=language,
+        )
+        state = self.flow_state(key)
+        if state is not None and state.step is Step.TAKE_OVER:
+            self.say(dispatcher, replies)  # "You're signed in elsewhere... continue here?"
+            return _Start(events=[SlotSet("requested_slot", TAKE_OVER)])
+        if state is None or state.step not in (*STEP_OF_SLOT.values(), Step.CONFIRM, Step.CHANGE_FIELD):
+            self.say(dispatcher, replies)  # signed in automatically, already signed in here, unknown user...
+            return _Start(events=[SlotSet("requested_slot", None)])
+        # The dialog goes on, with what the flow filled in; the form asks the questions (and announces
+        # again what the profile decides where the message answered otherwise).
+        answered = {f"auto.{slot}" for slot in steps}
+        self.say(dispatcher, [r for r in replies if not _login_prompt(r) and r.key not in answered])
+        filled = {
+            **slot_values(state.answers),
+            "pending_national": state.answers.pending_national,
+            "team_candidates": list(state.team_candidates) or None,
+        }
+        return _Start(slots=filled, base=state)
+
+    async def take_over(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        email: str,
+        language: str,
+        candidates: Mapping[str, Any],
+    ) -> list[EventType]:
+        """ "Continue here?" (S12): the answer goes to the flow, which takes the session over or leaves
+        it where it is; the form then ends (nothing left to submit)."""
+        answer = candidates.get(TAKE_OVER)
+        key = self.services.key(email)
+        if answer is None:
+            # The form resumes at this question (after "help", or a sign-in refused meanwhile).
+            context = await self.services.assistant.context_for(email)
+            question = take_over_question(self.services.assistant.engine.recognizer, context, email, language)
+            self.say(dispatcher, question)
+            return [SlotSet("requested_slot", TAKE_OVER)]
+        delivery = self.delivery_id(tracker, "take_over")
+        if isinstance(answer, bool):
+            said = UserMessage(choice=f"takeover:{'yes' if answer else 'no'}", delivery_id=delivery)
+        else:
+            said = UserMessage(text=str(answer), delivery_id=delivery)
+        replies = await self.services.assistant.run_flow(key, said, language=language)
+        self.say(dispatcher, replies)
+        state = self.flow_state(key)
+        if state is not None and state.step is Step.TAKE_OVER:
+            return [SlotSet(TAKE_OVER, None), SlotSet("requested_slot", TAKE_OVER)]  # not understood
+        return [*_cleared(SIGN_IN_SLOTS), SlotSet("requested_slot", None)]
 
     async def prove_identity(
         self,

@@ -4,8 +4,10 @@ Rasa calls the validation action with a temporary tracker whose events end with 
 `SlotSet`s (only that trailing run is validated), and with none when the form starts or resumes.
 Each candidate is checked by the same `validate_<step>` as the flow (`bot/flow/steps.py`) against
 the user's profile; the flow's `Dialog` then fills what the profile decides (S1-S4, S8, announced)
-and asks the next question in the user's language. The answer is a list of slot values: the value
-to accept, None to reject (with the reason said), and `requested_slot`, None when all is answered.
+and asks the next question in the user's language. Once every answer is in, the summary asks
+"Save and continue?" (the `confirm` slot, S10): yes ends the form, no or a field's name opens that
+answer again. The answer is a list of slot values: the value to accept, None to reject (with the
+reason said), and `requested_slot`, None when all is answered and confirmed.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from bot.flow.engine import TurnContext
 from bot.flow.inputs import Understands
 from bot.flow.replies import Reply, ReplyKind
 from bot.flow.state import Answers, FlowState, Step
-from bot.flow.steps import NOT_UNDERSTOOD, SPECS, Verdict, default_country_code
+from bot.flow.steps import FIELD_STEPS, NOT_UNDERSTOOD, SPECS, Verdict, complete, default_country_code
 from bot.flow.teams import filter_teams
 from bot.flow.turn import Turn
 
 FORM = "login_form"
 IDENTITY_SLOTS = ("email", "verification_code")
+TAKE_OVER = "take_over"  # "continue here?" when the user holds a session elsewhere (S12)
+CONFIRM = "confirm"  # "Save and continue?" under the summary (S10)
 # The form's slots, in the desktop dialog's order; each one is a step of the flow.
 STEP_OF_SLOT: dict[str, Step] = {
     "role": Step.ROLE,
@@ -38,9 +42,19 @@ STEP_OF_SLOT: dict[str, Step] = {
     "auto_login": Step.AUTO_LOGIN,
 }
 SLOT_OF_STEP = {step: slot for slot, step in STEP_OF_SLOT.items()}
-REQUIRED_SLOTS = (*IDENTITY_SLOTS, *STEP_OF_SLOT)
+# The entity each slot maps from (domain.yml), in a message that answers ahead of the questions.
+ENTITY_OF_SLOT = {
+    "role": "role",
+    "call_preference": "call_preference",
+    "extension": "extension",
+    "dial_number": "phone_number",
+    "team": "team",
+}
+REQUIRED_SLOTS = (*IDENTITY_SLOTS, TAKE_OVER, *STEP_OF_SLOT, CONFIRM)
 # Bookkeeping slots the form sets itself (no mapping from messages).
 HELPER_SLOTS = ("pending_national", "team_candidates")
+# What a sign-in leaves behind, cleared for the next one (identity stays: it is the user's).
+SIGN_IN_SLOTS = (TAKE_OVER, *STEP_OF_SLOT, CONFIRM, *HELPER_SLOTS)
 
 
 def _text(value: object) -> str:
@@ -95,6 +109,7 @@ class LoginFormValidator:
         self.turn = Turn(recognizer, Catalog.default(), state, context)
         assert context.profile is not None
         self.profile = context.profile
+        self.confirmed = False
 
     @classmethod
     def for_slots(
@@ -106,7 +121,11 @@ class LoginFormValidator:
         language: str,
         slots: Mapping[str, Any],
         candidates: Mapping[str, Any],
+        base: FlowState | None = None,
     ) -> LoginFormValidator:
+        """The flow state the slots stand for; `base`, the flow's own state when it just started the
+        sign-in, adds what slots do not carry (numbers the contact center refused, the answer being
+        corrected)."""
         requested = slots.get("requested_slot")
         team_candidates = slots.get("team_candidates")
         state = FlowState(
@@ -117,10 +136,28 @@ class LoginFormValidator:
             answers=answers_from_slots(slots, skip=frozenset(candidates)),
             team_candidates=[str(t) for t in team_candidates] if isinstance(team_candidates, list) else [],
         )
+        if base is not None:
+            state.refused_numbers = list(base.refused_numbers)
+            state.editing = base.editing
+        if state.step is not None and (requested in candidates or slots.get(str(requested)) is None):
+            state.editing = state.step  # a question asked stays asked, never silently filled (S7)
         return cls(recognizer, state, context)
 
-    def run(self, slots: Mapping[str, Any], candidates: Mapping[str, Any]) -> FormOutcome:
+    def run(
+        self,
+        slots: Mapping[str, Any],
+        candidates: Mapping[str, Any],
+        *,
+        confirm: object = None,
+        prefill: bool = False,
+    ) -> FormOutcome:
+        """Validate the step candidates, then answer the summary (`confirm`) or ask what is missing.
+
+        `prefill`: the form starts with the saved preferences filled in (S7, S8), as the flow does.
+        """
         before = {**slot_values(answers_from_slots(slots)), **{h: slots.get(h) for h in HELPER_SLOTS}}
+        if prefill:
+            self.turn.prefill_from_preferences(explain=True)
         rejected: list[str] = []
         ambiguous: str | None = None
         for slot, value in candidates.items():
@@ -133,8 +170,17 @@ class LoginFormValidator:
                 ambiguous = _text(value)
             if not self.turn.apply_verdict(SPECS[step], verdict):
                 rejected.append(slot)
-        self.turn.advance()
-        return self.outcome(before, candidates, rejected, ambiguous)
+        # A button's text ("Dial number" under "What would you like to change?") may also read as an
+        # answer equal to the current one: only an answer that changed something wins over the summary.
+        changed = slot_values(self.turn.state.answers) != {k: before[k] for k in STEP_OF_SLOT}
+        if confirm is not None and not (changed or rejected or ambiguous):
+            self.answer_confirm(confirm)
+        else:
+            self.turn.advance()
+        outcome = self.outcome(before, candidates, rejected, ambiguous)
+        if confirm is not None or slots.get(CONFIRM) is not None or self.confirmed:
+            outcome.slots[CONFIRM] = True if self.confirmed else None
+        return outcome
 
     # --- one candidate ---------------------------------------------------------------------------
 
@@ -156,11 +202,14 @@ class LoginFormValidator:
                 return Verdict(needs_country_code="")
         elif step is Step.COUNTRY_CODE and folded in self.turn.words("default"):
             return Verdict(default_country_code(profile))
-        elif step is Step.TEAM and self.turn.state.team_candidates:
-            candidates = [t for t in profile.teams if t.id in self.turn.state.team_candidates]
-            narrowed = filter_teams(text, candidates)
-            if len(narrowed) == 1:
-                return Verdict(narrowed[0].id)
+        elif step is Step.TEAM:
+            if profile.team(text) is not None:
+                return Verdict(text)  # the slot holds the team id the form accepted before
+            if self.turn.state.team_candidates:
+                candidates = [t for t in profile.teams if t.id in self.turn.state.team_candidates]
+                narrowed = filter_teams(text, candidates)
+                if len(narrowed) == 1:
+                    return Verdict(narrowed[0].id)
         spec = SPECS[step]
         assert spec.validate is not None
         return spec.validate(text, profile, answers)
@@ -186,6 +235,49 @@ class LoginFormValidator:
     def intent(self, text: str) -> str:
         return self.recognizer.parse(text, region=self.profile.default_region).intent
 
+    # --- the summary (S10) ---------------------------------------------------------------------------
+
+    def answer_confirm(self, value: object) -> None:
+        """ "Save and continue?": yes ends the form (only when every answer is in), no asks which answer
+        to change, and a field's name ("the team") opens that answer again."""
+        turn = self.turn
+        turn.state.step = Step.CONFIRM
+        choice = self.confirm_choice(value)
+        if choice is True:
+            if complete(self.profile, turn.state.answers):
+                self.confirmed = True
+                turn.state.step = None
+            else:
+                turn.advance()  # never submitted with a missing answer (S10, T7)
+        elif choice is False:
+            turn.state.step = Step.CHANGE_FIELD
+            turn.prompt()
+        elif isinstance(choice, Step):
+            turn.change_field(choice.value)
+        else:
+            turn.say("invalid.step.not_understood", ReplyKind.ERROR)
+            turn.advance()
+
+    def confirm_choice(self, value: object) -> bool | Step | None:
+        if isinstance(value, bool):
+            return value
+        folded = _text(value).strip().casefold().strip(" .!")
+        if not folded:
+            return None
+        for step in FIELD_STEPS:
+            if any(word in folded for word in self.turn.words(f"field_{step.value}")):
+                return step
+        if folded in (*self.turn.words("yes"), *self.turn.words("save"), "true", "/affirm"):
+            return True
+        if folded in (*self.turn.words("no"), "false", "/deny") or any(
+            word in folded for word in self.turn.words("change")
+        ):
+            return False
+        intent = self.intent(folded)
+        if intent in ("affirm", "deny"):
+            return intent == "affirm"
+        return None
+
     # --- the answer --------------------------------------------------------------------------------
 
     def outcome(
@@ -209,8 +301,7 @@ class LoginFormValidator:
         for slot in HELPER_SLOTS:
             if after[slot] != before.get(slot):
                 events[slot] = after[slot]
-        done = state.step in (None, Step.CONFIRM)
-        replies = [r for r in self.turn.replies if r.key not in ("ask.confirm", "ask.team_which")]
+        replies = [r for r in self.turn.replies if r.key != "ask.team_which"]
         if ambiguous is not None and state.team_candidates:
             events["team"] = None
             replies = [r for r in replies if not (r.step == "team" and r.kind is ReplyKind.PROMPT)]
@@ -220,5 +311,20 @@ class LoginFormValidator:
                 state.language, "rasa.team_ambiguous", typed=ambiguous, teams=", ".join(t.name for t in teams)
             )
             replies.append(Reply("rasa.team_ambiguous", text, ReplyKind.PROMPT, which.choices, "team"))
-        requested = None if done else SLOT_OF_STEP.get(state.step) if state.step else None
+        if state.step in (Step.CONFIRM, Step.CHANGE_FIELD):
+            requested: str | None = CONFIRM
+        elif state.step is not None:
+            requested = SLOT_OF_STEP.get(state.step)
+        else:
+            requested = None
         return FormOutcome(events, replies, requested)
+
+
+def take_over_question(
+    recognizer: Understands, context: TurnContext, email: str, language: str
+) -> list[Reply]:
+    """The flow's "Do you want to continue here?" with its buttons (S12)."""
+    state = FlowState(email=email, language=language, language_chosen=True, step=Step.TAKE_OVER)
+    turn = Turn(recognizer, Catalog.default(), state, context)
+    turn.prompt()
+    return turn.replies

@@ -17,6 +17,10 @@ _INTENT_PAYLOADS = {
     "cmd:availability": "/set_availability",
     "auto:yes": "/affirm",
     "auto:no": "/deny",
+    "confirm:yes": "/affirm",
+    "confirm:change": "/deny",
+    "takeover:yes": "/affirm",
+    "takeover:no": "/deny",
 }
 _ENTITY_OF_KIND = {"role": "role", "call": "call_preference", "ext": "extension", "avail": "availability"}
 

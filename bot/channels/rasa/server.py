@@ -39,6 +39,10 @@ def _problem(action_call: Any) -> str | None:
     tracker = action_call.get("tracker")
     if not isinstance(tracker, dict):
         return "tracker is missing or not an object"
+    if not isinstance(tracker.get("sender_id"), str):
+        return "tracker.sender_id is missing or not a string"  # rasa-sdk reads it unchecked: a 500
+    if "latest_message" in tracker and not isinstance(tracker["latest_message"], dict):
+        return "tracker.latest_message is not an object"  # read unchecked after the action ran: a 500
     expected = {"slots": dict, "latest_message": dict, "events": list, "active_loop": dict}
     for name, kind in expected.items():
         if tracker.get(name) is not None and not isinstance(tracker[name], kind):
@@ -82,8 +86,8 @@ def build_action_server(services: RasaServices) -> Sanic:
         if token and not hmac.compare_digest(request.args.get("token", "").encode(), token.encode()):
             log.warning("refused a webhook call from %s: missing or wrong token", request.client_ip)
             return json_response({"error": "Missing or wrong token."}, status=401)
-        if not request.body:
-            return None  # rasa-sdk answers 400 itself
+        if not request.body and request.headers.get("Content-Encoding") != "deflate":
+            return None  # rasa-sdk answers 400 itself (an empty deflate body would make it fail: 500)
         try:
             problem = _problem(_decoded(request))
         except (ValueError, zlib.error):

@@ -1,5 +1,5 @@
-"""What every action shares: the assistant (store, backend, flow), the email verifier, the settings,
-and how a Rasa tracker says who the user is and which language they speak."""
+"""What every action shares: the assistant (store, backend, flow), the email verifier, the
+troubleshooter, the settings, and how a Rasa tracker says who the user is and which language they speak."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.assistant import Assistant
 from bot.channels.rasa.settings import RasaSettings
 from bot.flow.catalog import LANGUAGES, Catalog
 from bot.identity import EmailVerifier, normalize_email
+from bot.troubleshoot import Troubleshooter
 from storage import ConversationKey
 
 CHANNEL = "rasa"
@@ -50,6 +51,7 @@ class RasaServices:
     assistant: Assistant
     verifier: EmailVerifier
     settings: RasaSettings
+    troubleshooter: Troubleshooter
 
     def key(self, email: str) -> ConversationKey:
         return ConversationKey(CHANNEL, self.settings.workspace, email)

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -31,7 +32,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.assistant import Assistant
 from bot.flow.engine import UserMessage
-from bot.flow.replies import Reply
+from bot.flow.replies import Attachment, Reply
 from storage import ConversationKey, StorageError
 
 from . import blocks as kit
@@ -45,6 +46,7 @@ CHANNEL = "slack"
 DEFAULT_API_URL = "https://slack.com/api/"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _EXPIRED = "choice.expired"
+MAX_TURNS_AT_ONCE = 64
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -56,12 +58,15 @@ def retry_handlers() -> list[AsyncRetryHandler]:
     ]
 
 
-def make_client(token: str | None, *, api_url: str | None = None) -> AsyncWebClient:
-    """The Web API client, pointed at `SLACK_API_URL` (a local double in tests) with the retries."""
+def make_client(
+    token: str | None, *, api_url: str | None = None, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The Web API client, pointed at `SLACK_API_URL` (a local double in tests) with the retries.
+    Without `session`, slack-sdk opens a new aiohttp session (and connection) for every call."""
     base_url = api_url or DEFAULT_API_URL
     if not base_url.endswith("/"):
         base_url += "/"
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers())
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(), session=session)
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,10 @@ class SlackChannel:
         self.assistant = assistant
         self.identities = identities
         self._locks: dict[ConversationKey, asyncio.Lock] = {}
+        # Turns in progress at once; the others wait here, idle. Acknowledging a request is cheap,
+        # but with hundreds of turns runnable on the event loop every acknowledgement waited behind
+        # them all (a 1,000-user storm: seconds); this keeps the loop's queue short.
+        self._admission = asyncio.Semaphore(MAX_TURNS_AT_ONCE)
         self._resumed: set[ConversationKey] = set()  # DMs this process has offered to resume (X2)
         self._ims: dict[tuple[str, str], str] = {}  # (workspace, user) -> the bot's DM channel id
 
@@ -101,6 +110,19 @@ class SlackChannel:
     ) -> list[Reply]:
         """Run one turn for a Slack user and post its replies. `after` runs between the turn and the
         posting (a click updates the clicked message there, so the transcript reads in order)."""
+        async with self._admission:
+            return await self._converse(client, team_id, user_id, destination, message, after=after)
+
+    async def _converse(
+        self,
+        client: AsyncWebClient,
+        team_id: str,
+        user_id: str,
+        destination: Destination,
+        message: UserMessage,
+        *,
+        after: AfterTurn | None = None,
+    ) -> list[Reply]:
         user = await self.user(client, team_id, user_id, destination)
         if user is None:
             return []
@@ -113,7 +135,8 @@ class SlackChannel:
             language = self.language(key, user)
             if after is not None:
                 await after(replies, language)
-            await self.deliver(client, destination, user_id, kit.render(replies, language=language))
+            messages = kit.render(replies, language=language)
+            await self.deliver(client, destination, user_id, messages, team_id=team_id)
         return replies
 
     async def resume(self, client: AsyncWebClient, team_id: str, user_id: str, channel: str) -> None:
@@ -172,7 +195,13 @@ class SlackChannel:
         await self.deliver(client, destination, user_id, [message])
 
     async def deliver(
-        self, client: AsyncWebClient, destination: Destination, user_id: str, messages: list[kit.SlackMessage]
+        self,
+        client: AsyncWebClient,
+        destination: Destination,
+        user_id: str,
+        messages: list[kit.SlackMessage],
+        *,
+        team_id: str = "",
     ) -> None:
         for message in messages:
             try:
@@ -198,6 +227,35 @@ class SlackChannel:
             except Exception as error:  # logged, never shown raw and never fatal to a listener
                 log.warning("could not post a reply to Slack: %s", _describe(error))
                 return
+            if message.files:
+                await self.upload(client, destination, team_id, user_id, message.files)
+
+    async def upload(
+        self,
+        client: AsyncWebClient,
+        destination: Destination,
+        team_id: str,
+        user_id: str,
+        files: tuple[Attachment, ...],
+    ) -> None:
+        """A reply's files (the failure report's chart), through `files_upload_v2`
+        (files.getUploadURLExternal, the upload, files.completeUploadExternal). They go where the
+        message went when that is a conversation; an ephemeral answer (a slash command or a mention in
+        a channel) cannot carry a file, and the report is not for the channel: it goes to the DM."""
+        channel = destination.channel or await self.im_channel(client, team_id, user_id)
+        if channel is None:
+            return
+        for attachment in files:
+            try:
+                await client.files_upload_v2(
+                    channel=channel,
+                    file=attachment.data,
+                    filename=attachment.filename,
+                    title=attachment.title,
+                    alt_txt=attachment.title,
+                )
+            except Exception as error:
+                log.warning("could not upload a file to Slack: %s", _describe(error))
 
     async def update(
         self,
@@ -366,6 +424,12 @@ def _register(app: AsyncApp, channel: SlackChannel) -> None:
         if name == "login" and text:
             # "/login as supervisor on extension 1001": the words are read like a typed message.
             message = UserMessage(text=f"{name} {text}", delivery_id=command.get("trigger_id"))
+        elif name == "loginbot":
+            # "/loginbot why can't ava.lead@example.com sign in?", "/loginbot failure report": anything
+            # one would type in the DM, answered where the command was typed (privately in a channel).
+            message = UserMessage(text=text, delivery_id=command.get("trigger_id"))
+            if not text:
+                message = UserMessage(choice="cmd:help", delivery_id=command.get("trigger_id"))
         else:
             message = UserMessage(choice=f"cmd:{name}", delivery_id=command.get("trigger_id"))
         im = await channel.im_channel(client, team_id, user_id)
@@ -377,6 +441,7 @@ def _register(app: AsyncApp, channel: SlackChannel) -> None:
 
     app.command("/login")(on_command)
     app.command("/logout")(on_command)
+    app.command("/loginbot")(on_command)
 
     async def on_choice(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient

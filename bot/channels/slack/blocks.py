@@ -11,7 +11,12 @@ Conventions (tests and the listeners rely on them):
   flow maps to the n-th choice it offered;
 - the auto-login question is a "Don't show again" checkbox (``lb.auto.check``) plus a Continue
   button (``lb.auto.continue``) that reads the checkbox state, like the desktop's dialog;
-- `lb.home.*` are the App Home buttons (see `home.py`).
+- `lb.home.*` are the App Home buttons (see `home.py`);
+- a long answer (`Reply.document`: the troubleshooting checklist, the failure report) is a header,
+  its introduction, then per item a section with a status mark and a context with the evidence and
+  the fix (plain text: a masked number's asterisks or a tenant's names are never read as markup),
+  and a table as monospace; its files (the report's chart) travel in `SlackMessage.files` and are
+  uploaded after the message.
 
 Slack's limits are enforced here rather than trusted to the catalogs: 50 blocks a message (longer
 turns are split), 3000 characters a section, 75 characters an option's text, 100 options a
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.backend.port import Team
-from bot.flow.replies import Choice, Reply, ReplyKind
+from bot.flow.replies import Attachment, Choice, Document, Reply, ReplyKind, Table
 from bot.flow.teams import filter_teams
 
 from .texts import slack_texts
@@ -41,6 +46,9 @@ MAX_STATIC_OPTIONS = 100
 MAX_BUTTONS_PER_BLOCK = 25
 MAX_FIELDS_PER_SECTION = 10
 MAX_FALLBACK_CHARS = 3000
+MAX_HEADER_CHARS = 150
+MAX_CONTEXT_CHARS = 3000  # one context element's text
+STATUS_MARKS = {"problem": ":red_circle:", "unknown": ":large_yellow_circle:", "ok": ":white_check_mark:"}
 TEAM_SELECT_ABOVE = 5  # more teams than this: a searchable select instead of a row of buttons
 TEAM_SEARCH_MIN_QUERY = 1
 
@@ -64,6 +72,7 @@ class SlackMessage:
 
     text: str
     blocks: list[Block]
+    files: tuple[Attachment, ...] = ()  # uploaded with `files_upload_v2` once the message is posted
 
 
 @dataclass(frozen=True)
@@ -83,20 +92,25 @@ def render(replies: Sequence[Reply], *, language: str | None) -> list[SlackMessa
     messages: list[SlackMessage] = []
     blocks: list[Block] = []
     texts: list[str] = []
+    files: list[Attachment] = []
     for index, reply in enumerate(replies):
         rendered = reply_blocks(reply, index, language=language)[:MAX_BLOCKS]
         if blocks and len(blocks) + len(rendered) > MAX_BLOCKS:
-            messages.append(SlackMessage(_fallback(texts), blocks))
-            blocks, texts = [], []
+            messages.append(SlackMessage(_fallback(texts), blocks, tuple(files)))
+            blocks, texts, files = [], [], []
         blocks.extend(rendered)
         texts.append(reply.text)
+        if reply.document is not None:
+            files.extend(reply.document.attachments)
     if blocks:
-        messages.append(SlackMessage(_fallback(texts), blocks))
+        messages.append(SlackMessage(_fallback(texts), blocks, tuple(files)))
     return messages
 
 
 def reply_blocks(reply: Reply, index: int, *, language: str | None) -> list[Block]:
     ids = _Ids(reply.key, index)
+    if reply.document is not None:
+        return [*document_blocks(reply.document, ids), *_choice_blocks(reply, index, ids, language)]
     blocks: list[Block] = [_section(ids.next(), reply.text)]
     fields = [f"*{escape(label)}*\n{escape(value)}" for label, value in reply.fields.items()]
     for start in range(0, len(fields), MAX_FIELDS_PER_SECTION):
@@ -110,6 +124,81 @@ def reply_blocks(reply: Reply, index: int, *, language: str | None) -> list[Bloc
         )
     blocks.extend(_choice_blocks(reply, index, ids, language))
     return blocks
+
+
+def document_blocks(document: Document, ids: _Ids) -> list[Block]:
+    """A checklist or a report: header, introduction, one section (+ context) per item, the table."""
+    blocks: list[Block] = [
+        {"type": "header", "block_id": ids.next(), "text": _plain(document.title, MAX_HEADER_CHARS)}
+    ]
+    if document.intro:
+        blocks.append(_section(ids.next(), "\n".join(document.intro)))
+    # Two blocks per item; the header, the introduction and a row of buttons keep their places.
+    for item in document.sections[: (MAX_BLOCKS - 4) // 2]:
+        mark = STATUS_MARKS.get(item.status, ":small_blue_diamond:")
+        status = f" — {escape(item.status_label)}" if item.status_label else ""
+        heading = f"{mark} *{escape(item.title)}*{status}"
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": ids.next(),
+                "text": {"type": "mrkdwn", "text": _clip(heading, MAX_SECTION_CHARS)},
+            }
+        )
+        elements = []
+        if item.lines:
+            elements.append(_context_text("\n".join(f"• {line}" for line in item.lines)))
+        if item.note:
+            elements.append(_context_text(f"→ {item.note}"))
+        if elements:
+            blocks.append({"type": "context", "block_id": ids.next(), "elements": elements})
+    if document.table is not None:
+        room = MAX_BLOCKS - len(blocks) - 1
+        blocks.extend(_table_blocks(document.table, ids)[: max(room, 1)])
+    return blocks
+
+
+def _table_blocks(table: Table, ids: _Ids) -> list[Block]:
+    """The table as monospace text, in as many sections as its length needs (3000 characters each)."""
+    rows = [table.header, *table.rows, *([table.footer] if table.footer else [])]
+    columns = max(len(row) for row in rows)
+    widths = [max(len(row[c]) for row in rows if c < len(row)) for c in range(columns)]
+    numeric = [all(row[c].isdigit() for row in rows[1:] if c < len(row) and row[c]) for c in range(columns)]
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [
+            (cell.rjust(widths[c]) if numeric[c] else cell.ljust(widths[c])) for c, cell in enumerate(row)
+        ]
+        return escape("  ".join(cells).rstrip())
+
+    lines = [line(table.header), escape("-" * (sum(widths) + 2 * (columns - 1)))]
+    lines += [line(row) for row in table.rows]
+    if table.footer:
+        lines += [lines[1], line(table.footer)]
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    budget = MAX_SECTION_CHARS - len("```\n```")
+    for text in lines:
+        text = _clip(text, budget)
+        if chunk and sum(len(t) + 1 for t in chunk) + len(text) > budget:
+            blocks.append(_code(ids.next(), chunk))
+            chunk = []
+        chunk.append(text)
+    if chunk:
+        blocks.append(_code(ids.next(), chunk))
+    return blocks
+
+
+def _code(block_id: str, lines: list[str]) -> Block:
+    return {
+        "type": "section",
+        "block_id": block_id,
+        "text": {"type": "mrkdwn", "text": "```" + "\n".join(lines) + "```"},
+    }
+
+
+def _context_text(text: str) -> Block:
+    return {"type": "plain_text", "text": _clip(text or " ", MAX_CONTEXT_CHARS), "emoji": True}
 
 
 def _choice_blocks(reply: Reply, index: int, ids: _Ids, language: str | None) -> list[Block]:
@@ -209,10 +298,11 @@ def picked(action: dict[str, Any], state_values: dict[str, Any] | None = None) -
         checked = _auto_checked(state_values or {})
         return Picked(AUTO_YES if checked else AUTO_NO, "", "")
     if action.get("type") == "button":
-        value, label = action.get("value"), (action.get("text") or {}).get("text", "")
+        value, label = action.get("value"), _text_of(action.get("text"))
     else:
-        selected = action.get("selected_option") or {}
-        value, label = selected.get("value"), (selected.get("text") or {}).get("text", "")
+        selected = action.get("selected_option")
+        selected = selected if isinstance(selected, dict) else {}
+        value, label = selected.get("value"), _text_of(selected.get("text"))
     if not isinstance(value, str) or not value:
         return None
     long_value = _LONG_VALUE.match(value)
@@ -225,8 +315,15 @@ def _auto_checked(state_values: dict[str, Any]) -> bool:
     for block in state_values.values():
         element = block.get(AUTO_CHECK) if isinstance(block, dict) else None
         if isinstance(element, dict):
-            return any(o.get("value") == AUTO_YES for o in element.get("selected_options") or [])
+            options = element.get("selected_options")
+            options = options if isinstance(options, list) else []
+            return any(isinstance(o, dict) and o.get("value") == AUTO_YES for o in options)
     return False
+
+
+def _text_of(text: object) -> str:
+    """A control's label as Slack sends it (a text object); anything else has none."""
+    return str(text.get("text", "")) if isinstance(text, dict) else ""
 
 
 def with_answer(blocks: Iterable[Block], block_id: str, answer: str) -> list[Block]:
@@ -287,8 +384,8 @@ def _section(block_id: str, text: str) -> Block:
     }
 
 
-def _plain(text: str) -> Block:
-    return {"type": "plain_text", "text": _clip(text or " ", MAX_OPTION_CHARS), "emoji": True}
+def _plain(text: str, limit: int = MAX_OPTION_CHARS) -> Block:
+    return {"type": "plain_text", "text": _clip(text or " ", limit), "emoji": True}
 
 
 def _value(choice: Choice, n: int) -> str:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
@@ -90,6 +91,18 @@ class _WellFormed:
                 await _plain(send, 400, "malformed request")
 
 
+_BOLT_IDS = (
+    "enterprise_id",
+    "team_id",
+    "user_id",
+    "actor_enterprise_id",
+    "actor_team_id",
+    "actor_user_id",
+    "channel_id",
+    "thread_ts",
+)
+
+
 def _parses(body: bytes, content_type: str) -> bool:
     from slack_bolt.request.internals import parse_body
 
@@ -104,8 +117,28 @@ def _parses(body: bytes, content_type: str) -> bool:
         return False
     if any(k in parsed and not isinstance(parsed[k], dict | str | None) for k in ("user", "team", "channel")):
         return False
+    if not _bolt_reads(parsed):
+        return False
     actions = parsed.get("actions", [])
-    return isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+    # An action's `action_ts` is its delivery id (X2): kept in the conversation, so a string.
+    return isinstance(actions, list) and all(
+        isinstance(a, dict) and isinstance(a.get("action_ts", ""), str) for a in actions
+    )
+
+
+def _bolt_reads(parsed: dict[str, Any]) -> bool:
+    """Whether Bolt can read the ids of a request (before it checks the signature) as the strings
+    it takes them for: it passes them on, the team id to the Web API's `auth.test`."""
+    from slack_bolt.context import BoltContext
+    from slack_bolt.request.internals import build_context
+
+    try:
+        context = build_context(BoltContext(), parsed)
+    except Exception:
+        return False
+    return all(isinstance(context.get(name), str | None) for name in _BOLT_IDS) and isinstance(
+        context.get("response_url"), str | None
+    )
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
@@ -183,10 +216,15 @@ async def run(
     port: int = DEFAULT_PORT,
 ) -> None:
     """`loginbot serve slack`: Socket Mode when an app token is given, else HTTP; closes the
-    assistant (backend connections, database) on the way out."""
-    from bot.channels.slack.app import build_app
+    assistant (backend connections, database) on the way out. Web API calls share one aiohttp
+    session, so they reuse connections (a new one per call cost a 1,000-user storm dearly)."""
+    import aiohttp
 
-    app = build_app(assistant, signing_secret=signing_secret, token=token, api_url=api_url)
+    from bot.channels.slack.app import build_app, make_client
+
+    session = aiohttp.ClientSession()
+    client = make_client(token, api_url=api_url, session=session)
+    app = build_app(assistant, signing_secret=signing_secret, client=client)
     try:
         if app_token:
             await serve_socket_mode(app, assistant, app_token=app_token)
@@ -195,4 +233,5 @@ async def run(
     except asyncio.CancelledError:
         pass
     finally:
+        await session.close()
         await assistant.aclose()

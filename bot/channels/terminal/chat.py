@@ -4,6 +4,10 @@ Two modes. On a terminal: a rich, interactive chat with numbered choices and com
 the list as you type (prompt_toolkit). Otherwise (a pipe, another program): line mode, one user
 message per input line; the replies to each message are printed and flushed, followed by one empty
 line, so that a program can hold the conversation. The channel only translates: text in, replies out.
+
+On a real tenant (`LOGINBOT_BACKEND=wxcc`) the user first proves their email with a six-digit code
+sent to it (`identity.py`, S14). In line mode that is part of the same protocol: the "code sent" line
+ends a turn, the code is the next input line, and the confirmation opens the greeting's turn.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from urllib.parse import urlsplit
 
 from bot.assistant import Assistant
 from bot.channels.render import choice_for_text, plain_lines
+from bot.channels.terminal.identity import prove_email
 from bot.flow.engine import UserMessage
 from bot.flow.replies import Reply, ReplyKind
+from bot.identity import EmailVerifier
 from storage import ConversationKey
 
 log = logging.getLogger(__name__)
@@ -40,7 +46,9 @@ def looks_like_email(text: str) -> bool:
 # --- line mode ---------------------------------------------------------------------------------------
 
 
-def _print_turn(replies: list[Reply], out: TextIO) -> None:
+def _print_turn(replies: list[Reply], out: TextIO, lead: list[str] | None = None) -> None:
+    for line in lead or []:
+        out.write(line + "\n")
     for reply in replies:
         for line in plain_lines(reply):
             out.write(line + "\n")
@@ -48,10 +56,42 @@ def _print_turn(replies: list[Reply], out: TextIO) -> None:
     out.flush()
 
 
+async def _prove_in_line_mode(
+    verifier: EmailVerifier, email: str, language: str | None, stdin: TextIO, out: TextIO
+) -> tuple[int | None, list[str]]:
+    """The code step as turns: (None, lines to print before the greeting) once proven, else the exit
+    code (0 at the end of input, 1 when the code could not be sent or checked)."""
+    pending: list[str] = []
+    ended = False
+
+    async def ask() -> str | None:
+        nonlocal ended
+        _print_turn([], out, pending)
+        pending.clear()
+        line = stdin.readline()
+        if not line:
+            ended = True
+            return None
+        return line.rstrip("\r\n")
+
+    if await prove_email(verifier, email, language, ask=ask, say=pending.append):
+        return None, pending
+    if ended:
+        return 0, []
+    _print_turn([], out, pending)
+    return 1, []
+
+
 async def run_line_mode(
-    assistant: Assistant, email: str | None, language: str | None, stdin: TextIO, out: TextIO
+    assistant: Assistant,
+    email: str | None,
+    language: str | None,
+    stdin: TextIO,
+    out: TextIO,
+    verifier: EmailVerifier | None = None,
 ) -> int:
-    """Read messages line by line until end of input. Without `--user`, the first line is the email."""
+    """Read messages line by line until end of input. Without `--user`, the first line is the email.
+    With a `verifier` (a real tenant), the email is proven by a code before the conversation."""
     if email is None:
         first = stdin.readline()
         if not first:
@@ -61,9 +101,14 @@ async def run_line_mode(
         out.write(f"'{email[:80]}' is not an email address. Start again with --user EMAIL.\n")
         out.flush()
         return 2
+    lead: list[str] = []
+    if verifier is not None:
+        code, lead = await _prove_in_line_mode(verifier, email, language, stdin, out)
+        if code is not None:
+            return code
     key = conversation_key(email)
     shown = await assistant.open(key, language=language)
-    _print_turn(shown, out)
+    _print_turn(shown, out, lead)
     for line in stdin:
         text = line.rstrip("\r\n")
         choice = choice_for_text(text, shown)
@@ -85,12 +130,17 @@ _STYLE = {
 }
 
 
-async def run_interactive(assistant: Assistant, email: str | None, language: str | None) -> int:
+async def run_interactive(
+    assistant: Assistant, email: str | None, language: str | None, verifier: EmailVerifier | None = None
+) -> int:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import FuzzyWordCompleter
     from rich.console import Console
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
+
+    from bot.channels.terminal.documents import render_document
 
     console = Console()
     session: PromptSession[str] = PromptSession()
@@ -98,7 +148,11 @@ async def run_interactive(assistant: Assistant, email: str | None, language: str
     def show(replies: list[Reply]) -> None:
         # Text objects, not markup: a user's or a tenant's text may contain [brackets].
         for reply in replies:
-            console.print(Text.assemble(("loginbot › ", "cyan"), (reply.text, _STYLE[reply.kind])))
+            if reply.document is not None:  # a checklist or a report, laid out (the text has it all too)
+                console.print(Text("loginbot ›", style="cyan"))
+                console.print(Padding(render_document(reply.document), (0, 0, 0, 2)))
+            else:
+                console.print(Text.assemble(("loginbot › ", "cyan"), (reply.text, _STYLE[reply.kind])))
             if reply.fields:
                 table = Table(show_header=False, box=None, padding=(0, 2))
                 for label, value in reply.fields.items():
@@ -116,6 +170,19 @@ async def run_interactive(assistant: Assistant, email: str | None, language: str
         except (EOFError, KeyboardInterrupt):
             return 0
         email = typed.strip() or None
+    if verifier is not None:
+
+        async def ask_code() -> str | None:
+            try:
+                return await session.prompt_async("Code: ")
+            except (EOFError, KeyboardInterrupt):
+                return None
+
+        def say(text: str) -> None:
+            console.print(Text.assemble(("loginbot › ", "cyan"), text))
+
+        if not await prove_email(verifier, email, language, ask=ask_code, say=say):
+            return 1
     key = conversation_key(email)
     shown = await assistant.open(key, language=language)
     show(shown)
@@ -149,12 +216,15 @@ def oauth_callback(assistant: Assistant) -> Iterator[None]:
         yield
 
 
-async def run_chat(assistant: Assistant, email: str | None, language: str | None) -> int:
+async def run_chat(
+    assistant: Assistant, email: str | None, language: str | None, verifier: EmailVerifier | None = None
+) -> int:
+    """The chat; with a `verifier` (a real tenant), the email is proven by a code first (S14)."""
     try:
         with oauth_callback(assistant):
             if sys.stdin.isatty() and sys.stdout.isatty():
-                return await run_interactive(assistant, email, language)
-            return await run_line_mode(assistant, email, language, sys.stdin, sys.stdout)
+                return await run_interactive(assistant, email, language, verifier)
+            return await run_line_mode(assistant, email, language, sys.stdin, sys.stdout, verifier)
     except OSError as error:
         print(f"loginbot could not listen for the contact center's sign-in: {error}")
         return 1
