@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", action="store_true", help="storm: record both servers with py-spy (needs --keep)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="storm: `loginbot serve slack --workers N` (1)"
+    )
     parser.add_argument("--conversations", type=int, default=300, help="turn: conversations timed (300)")
     parser.add_argument("--seconds", type=float, default=3.0, help="recognizer: throughput run length (3 s)")
     parser.add_argument(
@@ -90,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             step_timeout=args.step_timeout,
             keep=args.keep,
             profile=args.profile,
+            workers=args.workers,
         )
     results: list[BenchResult] = []
     for name in NAMES:

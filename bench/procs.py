@@ -56,6 +56,25 @@ class Child:
                 raise RuntimeError(f"{self.name} did not listen on {port} within {timeout:.0f} s")
             time.sleep(0.05)
 
+    def wait_output(self, text: str, timeout: float = 90.0) -> float:
+        """Seconds until `text` appears in the process's standard output (`N workers ready`)."""
+        started = time.monotonic()
+        while True:
+            self._out.flush()
+            if text in self.stdout_path.read_text(errors="replace"):
+                return time.monotonic() - started
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}: {self.stderr()[-2000:]}"
+                )
+            if time.monotonic() - started > timeout:
+                raise RuntimeError(f"{self.name} did not say {text!r} within {timeout:.0f} s")
+            time.sleep(0.05)
+
+    def pids(self) -> list[int]:
+        """The process and its descendants (a server's worker processes)."""
+        return [self.pid, *descendants(self.pid)]
+
     def memory_kb(self) -> dict[str, int]:
         """VmRSS (now) and VmHWM (peak) from /proc, in kB; empty where /proc is not available."""
         return memory_kb(self.pid)
@@ -98,4 +117,23 @@ def memory_kb(pid: int) -> dict[str, int]:
                 found[name] = int(value.split()[0])
     except (OSError, ValueError):
         pass
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every living descendant of `pid`, from /proc (empty where /proc is not available)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        children = sorted(child for child, parent in parents.items() if parent in frontier)
+        found += children
+        frontier = children
     return found

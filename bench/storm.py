@@ -5,8 +5,9 @@ What runs, all on loopback:
 
 * `loginbot simulator --tenant FILE` (a subprocess): the generated tenant (`bench/tenant.py`),
   served as the Webex Contact Center API (REST, notification websockets, OAuth);
-* `loginbot serve slack` (a subprocess) with `LOGINBOT_BACKEND=wxcc` pointed at it, SQLite on a
-  temporary file, `SLACK_API_URL` pointed at the Slack Web API double;
+* `loginbot serve slack` (a subprocess; `--workers N` for several processes) with
+  `LOGINBOT_BACKEND=wxcc` pointed at it, SQLite on a temporary file shared by the workers,
+  `SLACK_API_URL` pointed at the Slack Web API double;
 * in this process: the double (`bench/slack_double.py`) and the driver, one asyncio task per user.
 
 Before the storm every user authorizes loginbot once, through the simulator's OAuth server and the
@@ -15,9 +16,10 @@ adapter's own code (`OAuth.authorize_url`, the simulator's `/v1/authorize` redir
 server's `/oauth/callback` route would. The storm itself starts from a Slack server that has not
 served anyone yet.
 
-One warm-up event goes first (the bot's own message, which the app ignores), because Bolt asks
-`auth.test` lazily at the first request it authorizes -- and at every request that arrives before
-that first answer, which would be a thousand calls at once.
+Warm-up events go first (the bot's own message, which the app ignores), each on a new connection
+until every worker has answered one, because Bolt asks `auth.test` lazily at the first request it
+authorizes -- and at every request that arrives before that first answer, which would be a thousand
+calls at once.
 
 Then every user starts at the same instant (`ramp` spreads the starts over that many seconds) and
 does what a person does in Slack, with no time to think: DM "log me in", then click Supervisor and
@@ -27,8 +29,9 @@ Measured: the acknowledgement latency of every request (the HTTP answer to the s
 is the first burst of a thousand simultaneous DMs), each user's completion (when the double
 receives "You're signed in"), errors of any kind (failed users, Web API calls the double refused,
 unexpected posts, ERROR lines in either server's log), double sign-ins (the simulator's event log:
-more than one `StationLogin ok` for a user), the Slack server's memory (VmRSS sampled every 0.25 s,
-and VmHWM) and every process's CPU time.
+more than one `StationLogin ok` for a user), the Slack server's memory (VmRSS of the supervisor and
+every worker sampled every 0.25 s, and their VmHWM: the peak of each process and the peak of their
+sum) and every process's CPU time.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ import aiohttp
 import httpx
 
 from bench.cli import loginbot_command
-from bench.procs import Child, clean_env, cpu_seconds, free_port
+from bench.procs import Child, clean_env, cpu_seconds, free_port, memory_kb
 from bench.results import BenchResult, percentile, summary_ms
 from bench.slack_double import TEAM, Post, SlackDouble, im_of
 from bench.tenant import ORG_ID, BenchUser, bench_users, write_tenant
@@ -163,7 +166,9 @@ class Driver:
         self.step_timeout = step_timeout
         self._ids = itertools.count(1)
 
-    async def _post(self, run: UserRun, body: bytes, content_type: str) -> None:
+    async def _post(
+        self, run: UserRun, body: bytes, content_type: str, http: aiohttp.ClientSession | None = None
+    ) -> None:
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": content_type,
@@ -171,7 +176,7 @@ class Driver:
             "X-Slack-Signature": sign(body, timestamp),
         }
         started = time.perf_counter()
-        async with self.http.post(self.url, data=body, headers=headers) as response:
+        async with (http or self.http).post(self.url, data=body, headers=headers) as response:
             text = await response.text()
         run.acks.append(time.perf_counter() - started)
         if response.status != 200:
@@ -243,10 +248,20 @@ class Driver:
                 return post
             raise AssertionError(f"expected {key}, the bot said {said}: {post.text[:200]}")
 
-    async def warm_up(self) -> None:
-        """One event Bolt authorizes and the app ignores (the bot's own message). Bolt asks
-        `auth.test` at the first request it authorizes, and at every request that arrives before the
-        first answer; a server that has been up has asked already."""
+    async def warm_up(self, workers: int = 1) -> None:
+        """Events Bolt authorizes and the app ignores (the bot's own message), until each of the
+        server's `workers` processes has asked `auth.test`: Bolt asks it at the first request it
+        authorizes, and at every request that arrives before the first answer; a server that has been
+        up has asked already. Each goes on a new connection (the kernel spreads connections over
+        the workers' sockets)."""
+        for attempt in range(64):
+            if attempt and self.double.calls["auth.test"] >= workers:
+                return
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+                await self._warm_up_once(http, attempt)
+        raise AssertionError(f"{workers} workers, {self.double.calls['auth.test']} auth.test calls")
+
+    async def _warm_up_once(self, http: aiohttp.ClientSession, attempt: int) -> None:
         event = {
             "type": "message",
             "text": "hi",
@@ -262,10 +277,10 @@ class Driver:
             "api_app_id": "A0BENCH",
             "event": event,
             "type": "event_callback",
-            "event_id": "Ev0WARMUP",
+            "event_id": f"Ev0WARMUP{attempt}",
             "event_time": int(time.time()),
         }
-        await self._post(UserRun("warm-up"), json.dumps(envelope).encode(), "application/json")
+        await self._post(UserRun("warm-up"), json.dumps(envelope).encode(), "application/json", http)
 
     async def sign_in(self, user: BenchUser, start_at: float) -> UserRun:
         run = UserRun(user.email)
@@ -328,8 +343,8 @@ def _count_logins(log_text: str) -> Counter[str]:
     return Counter(_LOGIN_OK.findall(log_text))
 
 
-def _profilers(children: list[Child], directory: Path) -> list[subprocess.Popen[bytes]]:
-    """`py-spy record` on each server, collapsed stacks into `directory` (when py-spy is installed)."""
+def _profilers(targets: list[tuple[str, int]], directory: Path) -> list[subprocess.Popen[bytes]]:
+    """`py-spy record` on each (name, pid), collapsed stacks into `directory` (when py-spy is installed)."""
     spy = Path(sys.executable).with_name("py-spy")
     if not spy.exists():
         found = shutil.which("py-spy")
@@ -342,24 +357,24 @@ def _profilers(children: list[Child], directory: Path) -> list[subprocess.Popen[
                 str(spy),
                 "record",
                 "--pid",
-                str(c.pid),
+                str(pid),
                 "--format",
                 "raw",
                 "--rate",
                 "200",
                 "--nonblocking",
                 "-o",
-                str(directory / f"{c.name}.pyspy.txt"),
+                str(directory / f"{name}.pyspy.txt"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for c in children
+        for name, pid in targets
     ]
 
 
 async def _storm(
-    count: int, ramp: float, step_timeout: float, directory: Path, profile: bool = False
+    count: int, ramp: float, step_timeout: float, directory: Path, profile: bool = False, workers: int = 1
 ) -> BenchResult:
     result = BenchResult("storm")
     users = bench_users(count)
@@ -409,39 +424,57 @@ async def _storm(
             }
         )
         launched = time.perf_counter()
-        server = Child("slack", [*command, "serve", "slack", "--port", str(slack_port)], env, directory)
-        await asyncio.to_thread(server.wait_listening, slack_port)
+        server = Child(
+            "slack",
+            [*command, "serve", "slack", "--port", str(slack_port), "--workers", str(workers)],
+            env,
+            directory,
+        )
+        if workers > 1:  # the supervisor listens at once; its workers need the recognizer first
+            await asyncio.to_thread(server.wait_output, f"{workers} workers ready")
+        else:
+            await asyncio.to_thread(server.wait_listening, slack_port)
         ready_s = time.perf_counter() - launched
-        idle = server.memory_kb()
-        samples: list[int] = []
+        server_pids = server.pids()
+        idle = {pid: memory_kb(pid) for pid in server_pids}
+        samples: list[int] = []  # the sum over the server's processes
+        rss_max: dict[int, int] = {}  # per process
         sampling = True
 
         async def sample() -> None:
             while sampling:
-                samples.append(server.memory_kb().get("VmRSS", 0) if server else 0)
+                total = 0
+                for pid in server.pids() if server else []:
+                    rss = memory_kb(pid).get("VmRSS", 0)
+                    rss_max[pid] = max(rss_max.get(pid, 0), rss)
+                    total += rss
+                samples.append(total)
                 await asyncio.sleep(0.25)
 
         sampler = asyncio.create_task(sample())
-        profilers = _profilers([server, simulator], directory) if profile else []
+        targets = [(f"slack-{pid}", pid) for pid in server_pids[1:] or server_pids]
+        profilers = _profilers([*targets, ("simulator", simulator.pid)], directory) if profile else []
         # Idle connections closed before the server's own keep-alive timeout (uvicorn: 5 s) closes them.
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=2.0)
         async with aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=step_timeout)
         ) as http:
             driver = Driver(http, f"http://127.0.0.1:{slack_port}/slack/events", double, step_timeout)
+            cpu_before_each = {pid: cpu_seconds(pid) for pid in server_pids}
             cpu_before = {
-                "slack_server": server.cpu_seconds(),
+                "slack_server": sum(cpu_before_each.values()),
                 "simulator": simulator.cpu_seconds(),
                 "driver_and_double": cpu_seconds(os.getpid()),
             }
-            await driver.warm_up()
+            await driver.warm_up(workers)
             t0 = time.perf_counter() + 0.2
             runs = await asyncio.gather(
                 *(driver.sign_in(u, t0 + ramp * i / max(1, count)) for i, u in enumerate(users))
             )
             finished = time.perf_counter()
+            cpu_each = {pid: cpu_seconds(pid) - before for pid, before in cpu_before_each.items()}
             cpu_used = {
-                "slack_server": server.cpu_seconds() - cpu_before["slack_server"],
+                "slack_server": sum(cpu_each.values()),
                 "simulator": simulator.cpu_seconds() - cpu_before["simulator"],
                 "driver_and_double": cpu_seconds(os.getpid()) - cpu_before["driver_and_double"],
             }
@@ -451,7 +484,7 @@ async def _storm(
             spy.wait(30)
         sampling = False
         await sampler
-        peak = server.memory_kb()
+        peak = {pid: memory_kb(pid) for pid in server.pids()}
         simulator_log = simulator.stderr()
         logins = _count_logins(simulator_log)
         server_log = server.stderr()
@@ -475,7 +508,13 @@ async def _storm(
     errors = len(failed) + len(double.errors) + len(doubles) + leftovers + len(logged_errors)
     ack_ms = summary_ms(acks)
     makespan = max(completions) if completions and not failed else float("nan")
-    peak_mb = max(peak.get("VmHWM", 0), max(samples, default=0)) / 1024
+    # Per process: its own high-water mark (VmHWM) or the highest sample; in all: the highest sum of
+    # simultaneous samples (the processes' high-water marks need not fall at the same moment).
+    per_process_kb = {pid: max(peak.get(pid, {}).get("VmHWM", 0), rss_max.get(pid, 0)) for pid in rss_max}
+    process_peak_mb = max(per_process_kb.values(), default=0) / 1024
+    total_peak_mb = max(samples, default=0) / 1024
+    if len(server_pids) == 1:
+        total_peak_mb = max(total_peak_mb, process_peak_mb)
 
     result.add("users signed in", len(runs) - len(failed), "count", target=count, comparison=">=")
     result.add("all signed in after", makespan, "s", target=ALL_DONE_TARGET_S)
@@ -484,8 +523,9 @@ async def _storm(
     result.add("ack max", ack_ms["max"], "ms")
     result.add("errors", errors, "count", target=0)
     result.add("double sign-ins", len(doubles), "count", target=0)
-    result.add("server RSS peak", peak_mb, "MB", target=RSS_TARGET_MB)
-    result.add("server RSS idle", idle.get("VmRSS", 0) / 1024, "MB")
+    result.add("server RSS peak, all processes", total_peak_mb, "MB", target=RSS_TARGET_MB)
+    result.add("server RSS peak, largest process", process_peak_mb, "MB")
+    result.add("server RSS idle, all processes", sum(m.get("VmRSS", 0) for m in idle.values()) / 1024, "MB")
     result.details = {
         "users": count,
         "requests": len(acks),
@@ -519,7 +559,15 @@ async def _storm(
         "server_log_sample": (logged_errors + warnings)[:10],
         "server_ready_s": ready_s,
         "authorization_s": authorized_s,
-        "server_memory_kb": {"idle": idle, "end": peak, "samples_max": max(samples, default=0)},
+        "server_workers": workers,
+        "server_pids": server_pids,
+        "server_memory_kb": {
+            "idle": {str(pid): m for pid, m in idle.items()},
+            "end": {str(pid): m for pid, m in peak.items()},
+            "peak_per_process": {str(pid): kb for pid, kb in per_process_kb.items()},
+            "samples_max_sum": max(samples, default=0),
+        },
+        "cpu_seconds_per_server_process": {str(pid): cpu for pid, cpu in cpu_each.items()},
         "python": sys.version.split()[0],
     }
     return result
@@ -531,15 +579,17 @@ def run(
     step_timeout: float = 60.0,
     keep: Path | None = None,
     profile: bool = False,
+    workers: int = 1,
 ) -> BenchResult:
     """`keep`: run in this directory and leave the servers' logs, database and tenant there;
-    `profile`: also record both servers with py-spy (collapsed stacks, `*.pyspy.txt` in `keep`)."""
+    `profile`: also record both servers with py-spy (collapsed stacks, `*.pyspy.txt` in `keep`);
+    `workers`: `loginbot serve slack --workers`."""
     started = time.perf_counter()
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
-        result = asyncio.run(_storm(users, ramp, step_timeout, keep, profile))
+        result = asyncio.run(_storm(users, ramp, step_timeout, keep, profile, workers))
     else:
         with tempfile.TemporaryDirectory(prefix="loginbot-bench-storm-") as tmp:
-            result = asyncio.run(_storm(users, ramp, step_timeout, Path(tmp), profile))
+            result = asyncio.run(_storm(users, ramp, step_timeout, Path(tmp), profile, workers))
     result.seconds = time.perf_counter() - started
     return result

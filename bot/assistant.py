@@ -47,7 +47,7 @@ from bot.flow.effects import (
 )
 from bot.flow.engine import MAX_DELIVERIES_KEPT, FlowEngine, TurnContext, TurnResult, UserMessage
 from bot.flow.numbers import mask
-from bot.flow.replies import Reply, ReplyKind
+from bot.flow.replies import Reply, ReplyKind, replies_from_json, replies_to_json
 from bot.flow.state import Answers, FlowState, Purpose, SavedPreferences
 from bot.flow.state import Step as FlowStep  # added for the Rasa action server
 from bot.troubleshoot import Troubleshooter
@@ -58,6 +58,7 @@ from storage import (
     AttemptRecord,
     ConversationKey,
     Keep,
+    OutboundRecord,
     PreferencesRecord,
     StorageError,
     Store,
@@ -78,6 +79,42 @@ class _Locale:
     language: str | None  # a language the user chose outside the chat
 
 
+@dataclass(frozen=True)
+class ReplyOutbox:
+    """Asks `handle` to keep the turn's replies until the channel has posted them (issue 7).
+
+    The turn's final commit then also adds the replies to the store's reply outbox, with the
+    channel's `address` (plain JSON: where they go) and the conversation's language, claimed by
+    `owner` (the channel's process). The channel marks them posted (`Store.mark_posted`); a crash
+    between the commit and the posting leaves them there for the channel's recovery. Only a message
+    with a delivery id is kept so: a retry of it is a duplicate, answered with nothing."""
+
+    owner: str
+    address: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredReplies:
+    """An entry of the reply outbox, read back: where the replies go, in which language, and what."""
+
+    address: dict[str, Any]
+    language: str | None
+    replies: list[Reply]
+
+    @classmethod
+    def of(cls, record: OutboundRecord) -> StoredReplies:
+        """ValueError when the entry is not what `ReplyOutbox` stored (another release, a hand edit)."""
+        payload = record.payload
+        address, language = payload.get("address"), payload.get("language")
+        if not isinstance(address, dict) or not isinstance(language, str | None):
+            raise ValueError("stored replies without an address")
+        try:
+            replies = replies_from_json(payload.get("replies"))
+        except ValidationError as error:
+            raise ValueError("unreadable stored replies") from error
+        return cls(address, language, replies)
+
+
 @dataclass
 class _Pending:
     """What a turn will write in its final commit, besides the conversation itself."""
@@ -85,6 +122,15 @@ class _Pending:
     preferences: SavedPreferences | None = None
     attempts: list[AttemptRecord] = field(default_factory=list)
     session: ActiveSessionRecord | Keep | None = KEEP
+    outbox: OutboundRecord | None = None  # the turn's replies, in the final commit only
+
+
+@dataclass(frozen=True)
+class _Keep:
+    """A `ReplyOutbox` for one delivery."""
+
+    outbox: ReplyOutbox
+    delivery_id: str
 
 
 class Assistant:
@@ -120,9 +166,16 @@ class Assistant:
         *,
         locale: str | None = None,
         language: str | None = None,
+        outbox: ReplyOutbox | None = None,
     ) -> list[Reply]:
+        """One user message: the replies to say (none for a duplicate delivery). With `outbox`
+        (and a delivery id), the replies are also stored with the turn until posted (issue 7)."""
+        keep = _Keep(outbox, message.delivery_id) if outbox and message.delivery_id else None
         return await self._guarded(
-            key, lambda state, context: self.engine.turn(state, message, context), _Locale(locale, language)
+            key,
+            lambda state, context: self.engine.turn(state, message, context),
+            _Locale(locale, language),
+            keep,
         )
 
     # --- added for the Rasa action server (bot/channels/rasa) ---------------------------------------
@@ -201,14 +254,16 @@ class Assistant:
 
     # --- one turn ----------------------------------------------------------------------------------
 
-    async def _guarded(self, key: ConversationKey, step: Step, locale: _Locale) -> list[Reply]:
+    async def _guarded(
+        self, key: ConversationKey, step: Step, locale: _Locale, keep: _Keep | None = None
+    ) -> list[Reply]:
         """Serialize a user's turns in this process, retry version conflicts, and never let an
         exception reach the user (X1): it becomes a plain apology and a log line."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             for _ in range(MAX_CONFLICT_RETRIES):
                 try:
-                    return await self._turn(key, step, locale)
+                    return await self._turn(key, step, locale, keep)
                 except VersionConflict:
                     log.info("conversation changed concurrently; running the turn again")
                 except StorageError:
@@ -222,7 +277,9 @@ class Assistant:
     def _apology(self, key: str, language: str | None) -> Reply:
         return Reply(key=key, text=self.engine.catalog.text(language, key), kind=ReplyKind.ERROR)
 
-    async def _turn(self, key: ConversationKey, step: Step, locale: _Locale) -> list[Reply]:
+    async def _turn(
+        self, key: ConversationKey, step: Step, locale: _Locale, keep: _Keep | None = None
+    ) -> list[Reply]:
         stored = self.store.load_conversation(key)
         state = self._state_of(stored.state if stored else None, key)
         version = stored.version if stored else None
@@ -251,6 +308,17 @@ class Assistant:
             state = outcome.state
             replies.extend(outcome.replies)
             queue.extend(outcome.effects)
+        if keep is not None and replies:
+            pending.outbox = OutboundRecord(
+                key=key,
+                delivery_id=keep.delivery_id,
+                payload={
+                    "address": keep.outbox.address,
+                    "language": state.language,
+                    "replies": replies_to_json(replies),
+                },
+                owner=keep.outbox.owner,
+            )
         if handled and any(isinstance(e, SIDE_EFFECTS) for e in result.effects):
             self._commit_outcome(key, state, version, pending)
         else:
@@ -342,10 +410,12 @@ class Assistant:
             preferences=_record_of(key.user, pending.preferences) if pending.preferences else None,
             attempts=pending.attempts,
             session=pending.session,
+            outbox=pending.outbox,
         )
         pending.preferences = None
         pending.attempts = []
         pending.session = KEEP
+        pending.outbox = None
         return new_version
 
     # --- effects -----------------------------------------------------------------------------------

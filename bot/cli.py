@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Coroutine
 from typing import Annotated, Any
 
 import typer
@@ -153,10 +152,18 @@ def serve_actions(
 def serve_slack(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (/slack/events).")] = 3000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="HTTP mode: worker processes sharing the port (default LOGINBOT_SLACK_WORKERS, else 1). "
+            "Socket Mode always runs one process.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the Slack app: events, commands and interactivity at /slack/events, or Socket Mode when
-    SLACK_APP_TOKEN is set."""
-    from bot.app import ConfigurationError, build_assistant
+    SLACK_APP_TOKEN is set (one process; --workers applies to HTTP mode only)."""
     from bot.log import configure
     from bot.settings import Settings
 
@@ -178,42 +185,36 @@ def serve_slack(
             "(Basic Information > Signing Secret; OAuth & Permissions > Bot User OAuth Token). "
             "See slack/README.md."
         )
-    assert settings.slack_signing_secret is not None and settings.slack_bot_token is not None
     configure(settings.log_level)
+    count = workers or settings.slack_workers
+    socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
+    if count > 1 and not socket_mode:
+        # Each worker builds its own assistant and runs `serve` as below (bot/channels/slack_workers.py).
+        from bot.channels.slack_workers import serve_workers
+
+        typer.echo(f"loginbot Slack app on http://{host}:{port}/slack/events ({count} worker processes)")
+        try:
+            status = serve_workers(
+                count, host=host, port=port, on_ready=lambda: typer.echo(f"{count} workers ready")
+            )
+        except OSError as error:
+            raise _fail(f"cannot listen on {host}:{port}: {error}") from None
+        raise typer.Exit(code=status)
+    from bot.app import ConfigurationError, build_assistant
+
     try:
         assistant = build_assistant(settings)
     except ConfigurationError as error:
         raise _fail(str(error)) from None
-    from bot.channels.slack.server import run
+    from bot.channels.slack_workers import serve
 
-    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
-    if app_token:
+    if socket_mode:
+        if count > 1:
+            typer.echo(f"loginbot: Socket Mode runs in one process ({count} workers asked for)", err=True)
         typer.echo("loginbot Slack app in Socket Mode")
     else:
         typer.echo(f"loginbot Slack app on http://{host}:{port}/slack/events")
-    _serve_forever(
-        run(
-            assistant,
-            signing_secret=settings.slack_signing_secret.get_secret_value(),
-            token=settings.slack_bot_token.get_secret_value(),
-            app_token=app_token,
-            api_url=settings.slack_api_url,
-            host=host,
-            port=port,
-        )
-    )
-
-
-def _serve_forever(server: Coroutine[Any, Any, None]) -> None:
-    """Run a server on uvloop when it is installed (rasa-sdk's sanic brings it): a busy server spends
-    a fifth of its time in the event loop's own I/O code, which uvloop runs several times faster."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(server)
-        return
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(server)
+    serve(settings, assistant, host=host, port=port)
 
 
 @nlu_app.command("parse")

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # `loginbot serve slack` in HTTP mode: worker processes sharing the port (`--workers` overrides).
+    slack_workers: int = Field(1, ge=1, le=64, validation_alias="LOGINBOT_SLACK_WORKERS")
+    # Seconds after which a delivery another process holds and has not finished is taken to be
+    # orphaned (that process died) and is recovered: bot/channels/slack/recovery.py.
+    slack_recovery_grace: float = Field(30.0, ge=0, le=3600, validation_alias="LOGINBOT_SLACK_RECOVERY_GRACE")
 
     @property
     def admin_emails(self) -> frozenset[str]:

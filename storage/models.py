@@ -220,6 +220,64 @@ class IdentityBindingRow(SQLModel, table=True):
     verified_at: datetime = _timestamp()
 
 
+class DeliveryInboxRow(SQLModel, table=True):
+    """A delivery a channel acknowledged and still has to answer (the durable inbox, issue 7).
+
+    Written before the platform gets its acknowledgement, by the process that received it (`owner`,
+    `claimed_at`); `claims` counts the processes that took it on, and is the optimistic check of a
+    take-over: `UPDATE ... WHERE claims = <the value read>`. `status` is 'pending' until the turn's
+    replies are posted, then 'done'; done entries are deleted after a day.
+    """
+
+    __tablename__ = "delivery_inbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'done')", name="ck_delivery_inbox_status"),
+        Index("ux_delivery_inbox_delivery", "channel", "workspace", "subject", "delivery_id", unique=True),
+        Index("ix_delivery_inbox_status_claimed_at", "status", "claimed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    workspace: str
+    subject: str  # the platform's user id: the email is only known after a look-up
+    delivery_id: str
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON: what replays the delivery
+    status: str
+    owner: str
+    claims: int
+    received_at: datetime = _timestamp()
+    claimed_at: datetime = _timestamp()
+    finished_at: datetime | None = _timestamp(nullable=True)
+
+
+class ReplyOutboxRow(SQLModel, table=True):
+    """The replies of a committed turn until they are posted (the reply outbox, issue 7).
+
+    Inserted by the turn's own commit, so a crash between the commit and the posting leaves them
+    here; `owner`, `claimed_at` and `claims` work as in `delivery_inbox`. 'pending', then 'posted'.
+    """
+
+    __tablename__ = "reply_outbox"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'posted')", name="ck_reply_outbox_status"),
+        Index("ix_reply_outbox_delivery", "channel", "workspace", "user_id", "delivery_id"),
+        Index("ix_reply_outbox_status_claimed_at", "status", "claimed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    workspace: str
+    user_id: str
+    delivery_id: str | None = None
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON: the replies and their address
+    status: str
+    owner: str
+    claims: int
+    created_at: datetime = _timestamp()
+    claimed_at: datetime = _timestamp()
+    posted_at: datetime | None = _timestamp(nullable=True)
+
+
 def table(model: type[SQLModel]) -> Table:
     """The Core `Table` behind a model (typed, for the `Store`'s Core statements)."""
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
@@ -234,5 +292,7 @@ pending_authorizations = table(PendingAuthorizationRow)
 email_challenges = table(EmailChallengeRow)
 verification_requests = table(VerificationRequestRow)
 identity_bindings = table(IdentityBindingRow)
+delivery_inbox = table(DeliveryInboxRow)
+reply_outbox = table(ReplyOutboxRow)
 
 metadata = SQLModel.metadata

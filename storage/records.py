@@ -157,6 +157,57 @@ class IdentityBindingRecord:
     verified_at: datetime | None = None
 
 
+INBOX_STATUSES: Final = ("pending", "done")
+OUTBOX_STATUSES: Final = ("pending", "posted")
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    """A delivery a channel acknowledged and must still answer: an entry of the durable inbox.
+
+    Recorded before the platform is acknowledged, so that a crash before the turn ran or before
+    its replies were posted leaves it `pending` for a replay at the next start-up (issue 7).
+    `subject` is the platform's user id (who the user is, their email, is looked up later);
+    `payload` is the channel's JSON description of the delivery, enough to replay it. `owner` names
+    the process holding the entry: the one that received it, or the one that took it over, `claims`
+    times in all. `id`, `status` and the timestamps are the store's; the values passed in are ignored.
+    """
+
+    channel: str
+    workspace: str
+    subject: str
+    delivery_id: str
+    payload: dict[str, Any]
+    owner: str
+    status: str = "pending"
+    claims: int = 1
+    received_at: datetime | None = None
+    claimed_at: datetime | None = None
+    finished_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboundRecord:
+    """The replies of a committed turn, until they are posted: an entry of the reply outbox.
+
+    Written by the turn's own commit (`Store.commit_turn(outbox=...)`), so a crash between the
+    commit and the posting leaves them `pending`. `payload` is the channel's JSON: the replies and
+    where they go. `owner`, `claims` and the store-stamped fields work as in `InboundRecord`.
+    """
+
+    key: ConversationKey
+    delivery_id: str | None
+    payload: dict[str, Any]
+    owner: str
+    status: str = "pending"
+    claims: int = 1
+    created_at: datetime | None = None
+    claimed_at: datetime | None = None
+    posted_at: datetime | None = None
+    id: int | None = None
+
+
 class Keep(enum.Enum):
     """Type of the `KEEP` sentinel (an enum so type checkers can narrow on `is KEEP`)."""
 

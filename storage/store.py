@@ -13,6 +13,7 @@ costs a fraction of a millisecond.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,11 +32,13 @@ from storage.migrate import upgrade_to_head
 from storage.models import (
     active_sessions,
     conversations,
+    delivery_inbox,
     email_challenges,
     identity_bindings,
     oauth_tokens,
     pending_authorizations,
     preferences,
+    reply_outbox,
     signin_attempts,
     verification_requests,
 )
@@ -46,7 +49,9 @@ from storage.records import (
     ConversationKey,
     EmailChallengeRecord,
     IdentityBindingRecord,
+    InboundRecord,
     Keep,
+    OutboundRecord,
     PendingAuthorizationRecord,
     PreferencesRecord,
     StorageError,
@@ -93,6 +98,23 @@ def _dump_state(state: Mapping[str, Any]) -> str:
         raise StorageError("the conversation state cannot be stored: it is not plain JSON") from exc
 
 
+def _dump_payload(payload: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise StorageError("the delivery cannot be stored: it is not plain JSON") from exc
+
+
+def _load_payload(text: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise StorageError("a stored delivery is not valid JSON") from exc
+    if not isinstance(payload, dict):
+        raise StorageError("a stored delivery is not a JSON object")
+    return payload
+
+
 def _key_matches(key: ConversationKey, table: Table) -> ColumnElement[bool]:
     return and_(
         table.c.channel == key.channel,
@@ -124,6 +146,21 @@ _UPDATE_CONVERSATION = (
     )
 )
 _LOAD_PREFERENCES = select(preferences).where(preferences.c.email == bindparam("k_email"))
+_INBOX_COLUMNS = ("channel", "workspace", "subject", "delivery_id", "payload", "status", "owner", "claims")
+_INBOX_STAMPS = ("received_at", "claimed_at")
+_OUTBOX_COLUMNS = (
+    "channel",
+    "workspace",
+    "user_id",
+    "delivery_id",
+    "payload",
+    "status",
+    "owner",
+    "claims",
+    "created_at",
+    "claimed_at",
+)
+_INSERT_OUTBOX = insert(reply_outbox).values({name: bindparam(f"o_{name}") for name in _OUTBOX_COLUMNS})
 
 
 def _key_params(key: ConversationKey) -> dict[str, str]:
@@ -211,6 +248,38 @@ def _to_session(row: RowMapping) -> ActiveSessionRecord:
     )
 
 
+def _to_inbound(row: RowMapping) -> InboundRecord:
+    return InboundRecord(
+        id=row["id"],
+        channel=row["channel"],
+        workspace=row["workspace"],
+        subject=row["subject"],
+        delivery_id=row["delivery_id"],
+        payload=_load_payload(row["payload"]),
+        owner=row["owner"],
+        status=row["status"],
+        claims=row["claims"],
+        received_at=row["received_at"],
+        claimed_at=row["claimed_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+def _to_outbound(row: RowMapping) -> OutboundRecord:
+    return OutboundRecord(
+        id=row["id"],
+        key=ConversationKey(row["channel"], row["workspace"], row["user_id"]),
+        delivery_id=row["delivery_id"],
+        payload=_load_payload(row["payload"]),
+        owner=row["owner"],
+        status=row["status"],
+        claims=row["claims"],
+        created_at=row["created_at"],
+        claimed_at=row["claimed_at"],
+        posted_at=row["posted_at"],
+    )
+
+
 def _to_challenge(row: RowMapping) -> EmailChallengeRecord:
     return EmailChallengeRecord(
         channel=row["channel"],
@@ -242,6 +311,16 @@ class Store:
         self._writer = writer(engine)
         self._clock: Clock = clock or _utcnow
         self._upsert = _upsert_factory(engine.dialect.name)
+        # Recording a delivery runs before every acknowledgement: built once (see _LOAD_CONVERSATION).
+        inbox = delivery_inbox.c
+        self._record_inbound = (
+            self._upsert(delivery_inbox)
+            .values({name: bindparam(f"i_{name}") for name in (*_INBOX_COLUMNS, *_INBOX_STAMPS)})
+            .on_conflict_do_nothing(
+                index_elements=[inbox.channel, inbox.workspace, inbox.subject, inbox.delivery_id]
+            )
+            .returning(inbox.id)
+        )
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock | None = None) -> Store:
@@ -334,6 +413,7 @@ class Store:
         attempts: Sequence[AttemptRecord] = (),
         session: ActiveSessionRecord | Keep | None = KEEP,
         session_email: str | None = None,
+        outbox: OutboundRecord | None = None,
     ) -> int:
         """Write everything one turn changed, atomically, and return the conversation's new version.
 
@@ -345,6 +425,8 @@ class Store:
           the row for its email; `None` deletes the row for `session_email` (whichever
           conversation holds it, e.g. signing out from another channel), or, without
           `session_email`, every row held by this conversation `key`.
+        * `outbox`: the turn's replies, added to the reply outbox (pending, claimed by its owner),
+          so that they outlive a crash between this commit and their posting.
         """
         key = ConversationKey(*key)
         state_json = _dump_state(state)
@@ -361,6 +443,21 @@ class Store:
                 "started_at": utc(session.started_at),
             }
         now = self._now()
+        if outbox is not None:
+            if tuple(outbox.key) != tuple(key):
+                raise ValueError("the outbox record belongs to another conversation")
+            outbox_values = {
+                "o_channel": key.channel,
+                "o_workspace": key.workspace,
+                "o_user_id": key.user,
+                "o_delivery_id": outbox.delivery_id,
+                "o_payload": _dump_payload(outbox.payload),
+                "o_status": "pending",
+                "o_owner": outbox.owner,
+                "o_claims": 1,
+                "o_created_at": now,
+                "o_claimed_at": now,
+            }
 
         with self._writing("save the conversation") as connection:
             if expected_version is None:
@@ -421,6 +518,8 @@ class Store:
                     else _key_matches(key, active_sessions)
                 )
                 connection.execute(delete(active_sessions).where(where))
+            if outbox is not None:
+                connection.execute(_INSERT_OUTBOX, outbox_values)
         return new_version
 
     # -- preferences ----------------------------------------------------------------------------
@@ -705,6 +804,182 @@ class Store:
         where = and_(identity_bindings.c.channel == channel, identity_bindings.c.subject == subject)
         with self._writing("delete the identity") as connection:
             return bool(connection.execute(delete(identity_bindings).where(where)).rowcount)
+
+    # -- the durable inbox and the reply outbox (issue 7) ----------------------------------------
+    #
+    # Every entry is written claimed by the process that wrote it (`owner`, `claimed_at`). Another
+    # process takes one over only through `claim_*`, an UPDATE that matches the `claims` count it
+    # read: of two processes taking the same entry, exactly one wins. Which entries are worth taking
+    # (older than a grace period, not one's own) is the caller's policy.
+
+    def record_inbound(self, record: InboundRecord) -> int | None:
+        """Add a delivery to the inbox, pending and claimed by `record.owner`: its id, or None when
+        that delivery (channel, workspace, subject, delivery id) is there already (a retry)."""
+        now = self._now()
+        params = {
+            "i_channel": record.channel,
+            "i_workspace": record.workspace,
+            "i_subject": record.subject,
+            "i_delivery_id": record.delivery_id,
+            "i_payload": _dump_payload(record.payload),
+            "i_status": "pending",
+            "i_owner": record.owner,
+            "i_claims": 1,
+            "i_received_at": now,
+            "i_claimed_at": now,
+        }
+        with self._writing("record the delivery") as connection:
+            row = connection.execute(self._record_inbound, params).first()
+        return None if row is None else int(row[0])
+
+    def load_inbound(self, inbound_id: int) -> InboundRecord | None:
+        with self._reading("load the delivery") as connection:
+            row = (
+                connection.execute(select(delivery_inbox).where(delivery_inbox.c.id == inbound_id))
+                .mappings()
+                .first()
+            )
+        return None if row is None else _to_inbound(row)
+
+    def finish_inbound(self, inbound_id: int) -> None:
+        """The delivery was answered, or definitively failed: its entry is done (idempotent)."""
+        statement = (
+            update(delivery_inbox)
+            .where(delivery_inbox.c.id == inbound_id, delivery_inbox.c.status == "pending")
+            .values(status="done", finished_at=self._now())
+        )
+        with self._writing("finish the delivery") as connection:
+            connection.execute(statement)
+
+    def mark_posted(
+        self, *, key: ConversationKey, delivery_id: str, owner: str, inbound_id: int | None = None
+    ) -> None:
+        """The replies `owner` stored for `delivery_id` in conversation `key` reached the user; with
+        `inbound_id`, that delivery's inbox entry is done as well. One transaction."""
+        key = ConversationKey(*key)
+        now = self._now()
+        with self._writing("mark the replies posted") as connection:
+            connection.execute(
+                update(reply_outbox)
+                .where(
+                    _key_matches(key, reply_outbox),
+                    reply_outbox.c.delivery_id == delivery_id,
+                    reply_outbox.c.owner == owner,
+                    reply_outbox.c.status == "pending",
+                )
+                .values(status="posted", posted_at=now)
+            )
+            if inbound_id is not None:
+                connection.execute(
+                    update(delivery_inbox)
+                    .where(delivery_inbox.c.id == inbound_id, delivery_inbox.c.status == "pending")
+                    .values(status="done", finished_at=now)
+                )
+
+    def mark_outbound_posted(self, outbound_id: int) -> None:
+        """These stored replies reached the user, or never will (idempotent)."""
+        statement = (
+            update(reply_outbox)
+            .where(reply_outbox.c.id == outbound_id, reply_outbox.c.status == "pending")
+            .values(status="posted", posted_at=self._now())
+        )
+        with self._writing("mark the replies posted") as connection:
+            connection.execute(statement)
+
+    def pending_inbound(
+        self,
+        *,
+        channel: str,
+        exclude_owner: str | None = None,
+        claimed_before: datetime | None = None,
+        limit: int = 500,
+    ) -> list[InboundRecord]:
+        """Pending inbox entries of `channel`, oldest first: not held by `exclude_owner`, and claimed
+        before `claimed_before` when given."""
+        table = delivery_inbox
+        conditions: list[ColumnElement[bool]] = [table.c.status == "pending", table.c.channel == channel]
+        if exclude_owner is not None:
+            conditions.append(table.c.owner != exclude_owner)
+        if claimed_before is not None:
+            conditions.append(table.c.claimed_at < utc(claimed_before))
+        statement = select(table).where(and_(*conditions)).order_by(table.c.id).limit(limit)
+        with self._reading("load pending deliveries") as connection:
+            return [_to_inbound(row) for row in connection.execute(statement).mappings()]
+
+    def pending_outbound(
+        self,
+        *,
+        channel: str,
+        exclude_owner: str | None = None,
+        claimed_before: datetime | None = None,
+        limit: int = 500,
+    ) -> list[OutboundRecord]:
+        """Stored replies of `channel` not posted yet, oldest first; the filters of `pending_inbound`."""
+        table = reply_outbox
+        conditions: list[ColumnElement[bool]] = [table.c.status == "pending", table.c.channel == channel]
+        if exclude_owner is not None:
+            conditions.append(table.c.owner != exclude_owner)
+        if claimed_before is not None:
+            conditions.append(table.c.claimed_at < utc(claimed_before))
+        statement = select(table).where(and_(*conditions)).order_by(table.c.id).limit(limit)
+        with self._reading("load pending replies") as connection:
+            return [_to_outbound(row) for row in connection.execute(statement).mappings()]
+
+    def claim_inbound(self, record: InboundRecord, *, owner: str) -> InboundRecord | None:
+        """Take a pending inbox entry over for `owner`, if nobody did since `record` was read (its
+        `claims`); the entry as claimed, or None when another process won it or it is done."""
+        if record.id is None:
+            raise ValueError("only a stored inbox entry can be claimed")
+        now = self._now()
+        statement = (
+            update(delivery_inbox)
+            .where(
+                delivery_inbox.c.id == record.id,
+                delivery_inbox.c.status == "pending",
+                delivery_inbox.c.claims == record.claims,
+            )
+            .values(owner=owner, claimed_at=now, claims=record.claims + 1)
+        )
+        with self._writing("claim the delivery") as connection:
+            if connection.execute(statement).rowcount != 1:
+                return None
+        return dataclasses.replace(record, owner=owner, claimed_at=now, claims=record.claims + 1)
+
+    def claim_outbound(self, record: OutboundRecord, *, owner: str) -> OutboundRecord | None:
+        """Take stored replies over for `owner`, as `claim_inbound` does an inbox entry."""
+        if record.id is None:
+            raise ValueError("only stored replies can be claimed")
+        now = self._now()
+        statement = (
+            update(reply_outbox)
+            .where(
+                reply_outbox.c.id == record.id,
+                reply_outbox.c.status == "pending",
+                reply_outbox.c.claims == record.claims,
+            )
+            .values(owner=owner, claimed_at=now, claims=record.claims + 1)
+        )
+        with self._writing("claim the replies") as connection:
+            if connection.execute(statement).rowcount != 1:
+                return None
+        return dataclasses.replace(record, owner=owner, claimed_at=now, claims=record.claims + 1)
+
+    def purge_deliveries(self, *, before: datetime) -> int:
+        """Delete the done inbox entries and the posted replies last claimed before `before` (a
+        bounded table); pending ones are kept whatever their age. How many rows went."""
+        cutoff = utc(before)
+        with self._writing("purge old deliveries") as connection:
+            inbox = connection.execute(
+                delete(delivery_inbox).where(
+                    delivery_inbox.c.status == "done", delivery_inbox.c.claimed_at < cutoff
+                )
+            )
+            outbox = connection.execute(
+                delete(reply_outbox).where(
+                    reply_outbox.c.status == "posted", reply_outbox.c.claimed_at < cutoff
+                )
+            )
+            return int(inbox.rowcount or 0) + int(outbox.rowcount or 0)
 
     # -- lifetime -------------------------------------------------------------------------------
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from pydantic import ConfigDict, TypeAdapter
 
 
 class ReplyKind(StrEnum):
@@ -79,3 +84,23 @@ class Reply:
     step: str | None = None  # the step a prompt belongs to
     fields: dict[str, str] = field(default_factory=dict)  # labelled values (summaries, preferences)
     document: Document | None = None  # a long answer's structure; `text` holds all of it too
+
+
+# --- replies as JSON (a channel's reply outbox keeps them until they are posted) ------------------
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[list[Reply]]:
+    # Files travel as base64 text: JSON has no bytes.
+    return TypeAdapter(list[Reply], config=ConfigDict(ser_json_bytes="base64", val_json_bytes="base64"))
+
+
+def replies_to_json(replies: Sequence[Reply]) -> list[dict[str, Any]]:
+    """Replies as plain JSON values (the files' bytes in base64), for `replies_from_json`."""
+    dumped: list[dict[str, Any]] = _adapter().dump_python(list(replies), mode="json")
+    return dumped
+
+
+def replies_from_json(data: object) -> list[Reply]:
+    """The replies `replies_to_json` made; pydantic's ValidationError for anything else."""
+    return _adapter().validate_python(data)

@@ -56,7 +56,7 @@ def test_a_small_storm_signs_everyone_in_over_http(tmp_path: Path) -> None:
     assert shown["double sign-ins"] == 0
     assert result.details["station_logins_in_simulator_log"] == 4  # read from the simulator's own log
     assert result.details["requests"] == 4 * 7
-    assert shown["server RSS peak"] > 0
+    assert shown["server RSS peak, all processes"] >= shown["server RSS peak, largest process"] > 0
 
 
 def test_the_command_writes_json_and_keeps_earlier_figures(tmp_path: Path) -> None:

@@ -285,6 +285,7 @@ class BotProcess:
     name: str = "bot"
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
+    args: Sequence[str] = ()  # more options for `serve slack` (`--workers 2`)
 
     @property
     def url(self) -> str:
@@ -299,7 +300,7 @@ class BotProcess:
         self.port = free_port()
         log = (self.cwd / f"{self.name}.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "slack", "--port", str(self.port)],
+            [sys.executable, "-m", "bot.cli", "serve", "slack", "--port", str(self.port), *self.args],
             cwd=self.cwd,
             env=self.env,
             stdout=log,

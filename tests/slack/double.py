@@ -8,8 +8,12 @@ a POST of the raw bytes to that URL answers 200 "OK - <size>" (a size other than
 length is refused); `files.completeUploadExternal` shares uploaded files once (`files` as JSON,
 `channel_id`), and refuses an id that was never uploaded or already completed. The files are kept in
 `files` (bytes, name, title, channel) for tests to read; `fail_next` makes the next calls answer 429 with
-Retry-After, or 500, to exercise the client's retry handlers. Tests read back what the bot said
-from `calls` and wait for it with `wait_for` (a deadline, never a fixed sleep).
+Retry-After, or 500, to exercise the client's retry handlers; `hang` makes the next calls of a method
+wait, unanswered, until `release` (then the connection closes without an answer and nothing is
+recorded, as if the request never reached Slack, or, with `release(answer=True)`, they are answered
+late), so a test can kill the bot while it waits. Tests
+read back what the bot said from `calls` and wait for it with `wait_for` (a deadline, never a fixed
+sleep).
 """
 
 from __future__ import annotations
@@ -85,6 +89,10 @@ class SlackDouble:
         self.calls: list[Call] = []
         self.failed: list[Call] = []
         self._faults: list[tuple[int, int, str | None]] = []  # (status, retry_after, method)
+        self._hangs: list[str] = []  # methods whose next call hangs, one entry per call
+        self._released = threading.Event()
+        self._answer_released = False
+        self.hung: list[Call] = []  # calls that hung (never answered, never in `calls`)
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -106,6 +114,20 @@ class SlackDouble:
     ) -> None:
         with self._lock:
             self._faults.extend([(status, retry_after, method)] * count)
+
+    def hang(self, method: str, count: int = 1) -> None:
+        """The next `count` calls of `method` hang until `release`, then get no answer at all."""
+        with self._lock:
+            self._released.clear()
+            self._answer_released = False
+            self._hangs.extend([method] * count)
+
+    def release(self, *, answer: bool = False) -> None:
+        """Let the hung calls go: unanswered, or with `answer` answered (and recorded) as usual."""
+        with self._lock:
+            self._hangs.clear()
+            self._answer_released = answer
+        self._released.set()
 
     @property
     def url(self) -> str:
@@ -191,6 +213,10 @@ class SlackDouble:
             self._send(request, 200, b"ok", "text/plain")
             return
         method = parts.path.removeprefix("/api/")
+        if self._hangs_now(method, args, parts.path):
+            self._released.wait(120)
+            if not self._answer_released:
+                return  # no answer: the handler closes the connection
         fault = self._fault(method)
         if fault is not None:
             status, retry_after = fault
@@ -203,6 +229,14 @@ class SlackDouble:
         answer = self._answer(method, args)
         self._record(Call(method, args, parts.path, answer))
         self._send(request, 200, json.dumps(answer).encode(), "application/json")
+
+    def _hangs_now(self, method: str, args: dict[str, Any], path: str) -> bool:
+        with self._lock:
+            if method not in self._hangs:
+                return False
+            self._hangs.remove(method)
+            self.hung.append(Call(method, args, path))
+            return True
 
     def _fault(self, method: str) -> tuple[int, int] | None:
         with self._lock:

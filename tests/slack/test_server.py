@@ -28,7 +28,8 @@ class _OAuth:
 
 def test_the_real_api_oauth_callback_is_mounted_beside_the_slack_route() -> None:
     oauth = _OAuth()
-    assistant: Any = SimpleNamespace(backend=SimpleNamespace(oauth=oauth))
+    # No Slack request reaches the assistant here: the channel's inbox gets a store it never uses.
+    assistant: Any = SimpleNamespace(backend=SimpleNamespace(oauth=oauth), store=None)
     app = build_app(
         assistant, signing_secret="s", client=make_client("xoxb-x", api_url="http://127.0.0.1:9/")
     )

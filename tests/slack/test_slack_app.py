@@ -4,7 +4,9 @@ ignored messages, Web API failures, and the searchable team select."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +150,52 @@ def test_a_retried_event_is_processed_once(rig: SlackRig, double: SlackDouble) -
     assert say(rig, AVA, "help") == ["help.step.role", "ask.role"]  # a barrier: later than the retries
     assert keys_of(rig.posts(AVA)).count("ask.role") == 2
     assert rig.state(AVA)["step"] == "role"
+
+
+def test_every_delivery_is_in_the_inbox_before_it_is_acknowledged_and_done_once_answered(
+    rig: SlackRig, double: SlackDouble
+) -> None:
+    """A DM, a slash command and a click each become an inbox entry, done once answered, and the
+    turn's replies are stored with it and marked posted (issue 7)."""
+    assert say(rig, AVA, "sign me in", event_id="EvInbox") == ["ask.role"]
+    mark = double.mark()
+    assert rig.command(AVA, "/login").status_code == 200
+    rig.wait_posts(AVA, mark)
+    assert click(rig, AVA, "role:supervisor_agent")[-1] == "ask.call_preference"
+
+    assert rig.store.pending_inbound(channel="slack") == []  # nothing left unanswered...
+    assert rig.store.pending_outbound(channel="slack") == []  # ...nor unposted
+    with closing(sqlite3.connect(rig.database.removeprefix("sqlite:///"))) as db:
+        inbox = db.execute("SELECT subject, delivery_id, status FROM delivery_inbox ORDER BY id").fetchall()
+        outbox = db.execute("SELECT user_id, status FROM reply_outbox ORDER BY id").fetchall()
+    assert [(subject, status) for subject, _, status in inbox] == [(user_id_for(AVA), "done")] * 3
+    assert inbox[0][1] == "EvInbox"
+    assert outbox == [(AVA, "posted")] * 3
+
+
+def test_a_delivery_that_cannot_be_recorded_is_not_acknowledged(rig: SlackRig, double: SlackDouble) -> None:
+    """The database refuses the inbox entry: Slack gets a 500 (it will deliver the event again) and
+    nothing runs; its retry, once the database is back, is answered."""
+    path = rig.database.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("ALTER TABLE delivery_inbox RENAME TO delivery_inbox_away")
+    mark = double.mark()
+    assert rig.dm(AVA, "sign me in", event_id="EvRefused").status_code == 500
+    assert rig.store.load_conversation(rig.key(AVA)) is None
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("ALTER TABLE delivery_inbox_away RENAME TO delivery_inbox")
+    assert rig.posts(AVA, mark) == []
+
+    uid = user_id_for(AVA)
+    event = {
+        "type": "message",
+        "text": "sign me in",
+        "user": uid,
+        "channel": im_of(uid),
+        "channel_type": "im",
+    }
+    assert rig.event(event, event_id="EvRefused", retry=1).status_code == 200
+    assert keys_of(rig.wait_posts(AVA, mark)) == ["ask.role"]
 
 
 def test_the_same_click_twice_advances_one_step_and_signs_in_once(rig: SlackRig, double: SlackDouble) -> None:

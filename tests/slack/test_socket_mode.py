@@ -88,6 +88,11 @@ class SocketModeSlack:
     def wait_connected(self, timeout: float = 30) -> None:
         assert self._connected.wait(timeout), "the app never opened its Socket Mode connection"
 
+    def expect_reconnection(self) -> None:
+        """The app is gone: `wait_connected` waits for the next one."""
+        self._connected.clear()
+        self._connection = None
+
     def send(self, kind: str, payload: dict[str, Any], *, retry: int = 0) -> str:
         envelope_id = f"env-{next(self._ids)}"
         envelope: dict[str, Any] = {
@@ -141,27 +146,33 @@ def socket_slack() -> Iterator[SocketModeSlack]:
         slack.stop()
 
 
+def serve_socket_mode(tmp_path: Path, double: SocketModeDouble, **extra: str) -> subprocess.Popen[bytes]:
+    """`loginbot serve slack` in Socket Mode on the files of `tmp_path` (the same ones each time)."""
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": double.url,
+        "LOGINBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'socket.db'}",
+        "LOGINBOT_SIMULATOR_STATE": str(tmp_path / "simulator.json"),
+        "LOGINBOT_BACKEND": "simulator",
+        **extra,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "slack"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+
+
 @pytest.fixture
 def served(tmp_path: Path, socket_slack: SocketModeSlack) -> Iterator[SocketModeDouble]:
     double = SocketModeDouble(socket_slack.url)
     with double.running():
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_APP_TOKEN": APP_TOKEN,
-            "SLACK_API_URL": double.url,
-            "LOGINBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'socket.db'}",
-            "LOGINBOT_SIMULATOR_STATE": str(tmp_path / "simulator.json"),
-            "LOGINBOT_BACKEND": "simulator",
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "slack"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
+        process = serve_socket_mode(tmp_path, double)
         try:
             socket_slack.wait_connected()
             yield double
@@ -294,3 +305,34 @@ def test_socket_mode_slash_command_is_acknowledged_and_answered(
         ),
         what="the first question after /login",
     )
+
+
+def test_socket_mode_answers_after_a_restart_an_event_it_acknowledged_before_a_kill(
+    tmp_path: Path, socket_slack: SocketModeSlack
+) -> None:
+    """The envelope is acknowledged (so Slack will not send it again), then the process is killed
+    before the turn ran (the identity look-up hangs): the restarted app runs it from the inbox."""
+    double = SocketModeDouble(socket_slack.url)
+    with double.running():
+        grace = {"LOGINBOT_SLACK_RECOVERY_GRACE": "1"}
+        process = serve_socket_mode(tmp_path, double, **grace)
+        try:
+            socket_slack.wait_connected()
+            double.hang("users.info")
+            envelope = socket_slack.send("events_api", dm_event(ALEX, "log me in on extension 2001", 1))
+            socket_slack.wait_ack(envelope)
+            double.wait_for(lambda: double.hung, what="the turn to start")
+            process.kill()
+            process.wait(10)
+            double.release()
+            mark = double.mark()
+            assert said(double, ALEX, 0) == []
+
+            socket_slack.expect_reconnection()
+            process = serve_socket_mode(tmp_path, double, **grace)
+            socket_slack.wait_connected()
+            wait_said(double, ALEX, mark, "ask.team")
+            assert said(double, ALEX, mark).count("ask.team") == 1
+        finally:
+            process.kill()
+            process.wait(10)

@@ -14,6 +14,8 @@ from storage import (
     ActiveSessionRecord,
     AttemptRecord,
     ConversationKey,
+    InboundRecord,
+    OutboundRecord,
     PreferencesRecord,
     StorageError,
     Store,
@@ -516,6 +518,212 @@ def test_session_email_must_match_the_record(store: Store) -> None:
 def test_keep_is_a_singleton_sentinel() -> None:
     assert repr(KEEP) == "KEEP"
     assert KEEP is not None
+
+
+# -- the durable inbox and the reply outbox (issue 7) ---------------------------------------------
+
+
+def inbound(
+    delivery_id: str = "Ev1", *, subject: str = "U1", owner: str = "proc-a", **fields: object
+) -> InboundRecord:
+    values: dict[str, object] = {
+        "channel": "slack",
+        "workspace": "T1",
+        "subject": subject,
+        "delivery_id": delivery_id,
+        "payload": {"text": "sign me in", "choice": None, "destination": {"channel": "D1"}},
+        "owner": owner,
+        **fields,
+    }
+    return InboundRecord(**values)  # type: ignore[arg-type]
+
+
+def outbound(
+    delivery_id: str | None = "Ev1", *, owner: str = "proc-a", key: ConversationKey = KEY
+) -> OutboundRecord:
+    return OutboundRecord(
+        key=key,
+        delivery_id=delivery_id,
+        payload={"replies": [{"key": "ask.role"}], "note": "olá"},
+        owner=owner,
+    )
+
+
+def commit_with_replies(store: Store, delivery_id: str | None = "Ev1", *, owner: str = "proc-a") -> int:
+    current = store.load_conversation(KEY)
+    return store.commit_turn(
+        key=KEY,
+        state={"delivery": delivery_id},
+        step="role",
+        language="en",
+        expected_version=current.version if current else None,
+        outbox=outbound(delivery_id, owner=owner),
+    )
+
+
+def test_a_delivery_is_recorded_once_pending_and_claimed_by_its_process(
+    store: Store, clock: FakeClock
+) -> None:
+    first = store.record_inbound(inbound())
+    assert first is not None
+    assert store.record_inbound(inbound(owner="proc-b")) is None  # Slack's retry of the same delivery
+    other = store.record_inbound(inbound(subject="U2"))  # the same id from another user is another delivery
+    assert other is not None and other != first
+
+    loaded = store.load_inbound(first)
+    assert loaded == dataclasses.replace(
+        inbound(), id=first, status="pending", claims=1, received_at=clock.now, claimed_at=clock.now
+    )
+    assert store.load_inbound(first + 1000) is None
+
+
+def test_a_delivery_that_is_not_json_is_refused(store: Store) -> None:
+    with pytest.raises(StorageError):
+        store.record_inbound(inbound(payload={"when": datetime.now(UTC)}))
+    assert store.pending_inbound(channel="slack") == []
+
+
+def test_finished_deliveries_are_no_longer_pending(store: Store, clock: FakeClock) -> None:
+    entry = store.record_inbound(inbound())
+    assert entry is not None
+    clock.advance(2)
+    store.finish_inbound(entry)
+    store.finish_inbound(entry)  # idempotent
+    loaded = store.load_inbound(entry)
+    assert loaded is not None and (loaded.status, loaded.finished_at) == ("done", clock.now)
+    assert store.pending_inbound(channel="slack") == []
+
+
+def test_pending_deliveries_are_filtered_by_channel_owner_and_age_oldest_first(
+    store: Store, clock: FakeClock
+) -> None:
+    old = store.record_inbound(inbound("Ev1", owner="dead"))
+    clock.advance(60)
+    mine = store.record_inbound(inbound("Ev2", owner="me"))
+    fresh = store.record_inbound(inbound("Ev3", owner="dead"))
+    store.record_inbound(inbound("Ev4", owner="dead", channel="webex"))
+
+    assert [e.id for e in store.pending_inbound(channel="slack")] == [old, mine, fresh]
+    assert [e.id for e in store.pending_inbound(channel="slack", exclude_owner="me")] == [old, fresh]
+    assert [
+        e.id
+        for e in store.pending_inbound(
+            channel="slack", exclude_owner="me", claimed_before=clock.now - timedelta(seconds=30)
+        )
+    ] == [old]
+    assert [e.id for e in store.pending_inbound(channel="slack", limit=1)] == [old]
+
+
+def test_of_two_processes_claiming_a_delivery_exactly_one_wins(backend: Backend, clock: FakeClock) -> None:
+    first, second = backend.open(clock=clock), backend.open(clock=clock)
+    entry = first.record_inbound(inbound(owner="dead"))
+    assert entry is not None
+    [seen_by_first] = first.pending_inbound(channel="slack")
+    [seen_by_second] = second.pending_inbound(channel="slack")
+
+    clock.advance(45)
+    won = second.claim_inbound(seen_by_second, owner="proc-b")
+    assert won is not None and (won.owner, won.claims, won.claimed_at) == ("proc-b", 2, clock.now)
+    assert first.claim_inbound(seen_by_first, owner="proc-c") is None  # read before the other's claim
+    assert first.load_inbound(entry) == won
+
+    second.finish_inbound(entry)
+    assert second.claim_inbound(won, owner="proc-b") is None  # done: nothing left to claim
+    with pytest.raises(ValueError):
+        first.claim_inbound(inbound(), owner="proc-c")  # never stored
+
+
+def test_a_turn_stores_its_replies_with_its_commit(store: Store, clock: FakeClock) -> None:
+    commit_with_replies(store, "Ev1")
+    [stored] = store.pending_outbound(channel=KEY.channel)
+    assert stored == dataclasses.replace(
+        outbound("Ev1"), id=stored.id, status="pending", claims=1, created_at=clock.now, claimed_at=clock.now
+    )
+    assert store.pending_outbound(channel="slack") == []
+
+
+def test_a_conflicting_turn_stores_no_replies(store: Store) -> None:
+    commit_with_replies(store, "Ev1")
+    with pytest.raises(VersionConflict):
+        store.commit_turn(
+            key=KEY, state={}, step=None, language=None, expected_version=None, outbox=outbound("Ev2")
+        )
+    with pytest.raises(VersionConflict):
+        store.commit_turn(
+            key=KEY, state={}, step=None, language=None, expected_version=7, outbox=outbound("Ev2")
+        )
+    assert [r.delivery_id for r in store.pending_outbound(channel=KEY.channel)] == ["Ev1"]
+
+
+def test_replies_of_another_conversation_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError):
+        store.commit_turn(
+            key=KEY,
+            state={},
+            step=None,
+            language=None,
+            expected_version=None,
+            outbox=outbound(key=ConversationKey("slack", "T1", "someone.else@example.com")),
+        )
+    assert store.load_conversation(KEY) is None
+
+
+def test_marking_replies_posted_takes_only_the_owners_and_finishes_the_delivery(
+    store: Store, clock: FakeClock
+) -> None:
+    entry = store.record_inbound(inbound("Ev2"))
+    commit_with_replies(store, "Ev1", owner="proc-a")
+    commit_with_replies(store, "Ev2", owner="proc-b")  # a take-over: another process committed it
+    commit_with_replies(store, "Ev2", owner="proc-a")
+    clock.advance(1)
+
+    store.mark_posted(key=KEY, delivery_id="Ev2", owner="proc-a", inbound_id=entry)
+
+    left = store.pending_outbound(channel=KEY.channel)
+    assert [(r.delivery_id, r.owner) for r in left] == [("Ev1", "proc-a"), ("Ev2", "proc-b")]
+    assert entry is not None
+    loaded = store.load_inbound(entry)
+    assert loaded is not None and loaded.status == "done"
+
+    store.mark_outbound_posted(left[1].id or 0)
+    store.mark_outbound_posted(left[1].id or 0)  # idempotent
+    assert [r.delivery_id for r in store.pending_outbound(channel=KEY.channel)] == ["Ev1"]
+
+
+def test_of_two_processes_claiming_replies_exactly_one_wins(backend: Backend, clock: FakeClock) -> None:
+    first, second = backend.open(clock=clock), backend.open(clock=clock)
+    commit_with_replies(first, "Ev1", owner="dead")
+    [seen_by_first] = first.pending_outbound(channel=KEY.channel, exclude_owner="proc-a")
+    [seen_by_second] = second.pending_outbound(
+        channel=KEY.channel, claimed_before=clock.now + timedelta(seconds=1)
+    )
+    assert second.pending_outbound(channel=KEY.channel, claimed_before=clock.now) == []
+
+    won = second.claim_outbound(seen_by_second, owner="proc-b")
+    assert won is not None and (won.owner, won.claims) == ("proc-b", 2)
+    assert first.claim_outbound(seen_by_first, owner="proc-a") is None
+    assert [(r.owner, r.claims) for r in first.pending_outbound(channel=KEY.channel)] == [("proc-b", 2)]
+
+
+def test_purging_deletes_only_old_finished_entries(store: Store, clock: FakeClock) -> None:
+    old_done = store.record_inbound(inbound("Ev1"))
+    old_pending = store.record_inbound(inbound("Ev2"))
+    commit_with_replies(store, "Ev1")
+    commit_with_replies(store, "Ev2")
+    assert old_done is not None and old_pending is not None
+    store.finish_inbound(old_done)
+    store.mark_posted(key=KEY, delivery_id="Ev1", owner="proc-a")
+    clock.advance(2 * 86400)
+    new_done = store.record_inbound(inbound("Ev3"))
+    assert new_done is not None
+    store.finish_inbound(new_done)
+
+    assert store.purge_deliveries(before=clock.now - timedelta(days=1)) == 2
+    assert store.load_inbound(old_done) is None
+    assert store.load_inbound(old_pending) is not None  # pending: kept whatever its age
+    assert store.load_inbound(new_done) is not None
+    assert [r.delivery_id for r in store.pending_outbound(channel=KEY.channel)] == ["Ev2"]
+    assert store.purge_deliveries(before=clock.now - timedelta(days=1)) == 0
 
 
 # -- several processes ----------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """The Slack app: Bolt listeners that translate Slack payloads into flow inputs and replies into Block Kit.
 
-Nothing here decides anything about signing in: each listener acknowledges first (Slack wants an
-answer within 3 seconds and retries otherwise), then works out who the user is (`identity.py`),
-calls `Assistant.handle` with the platform's delivery id (the event id, the action's `action_ts`,
-the command's `trigger_id`) so a retry or a double click is answered with nothing (X2), and posts the
-replies (`blocks.py`). A failure to post is logged and never raised: a listener must not crash, and
-raw Slack errors never reach the user.
+Nothing here decides anything about signing in: each delivery that runs a turn is recorded in the
+durable inbox (`delivery.py`) by its listener's middleware, then acknowledged (Slack wants an answer
+within 3 seconds and retries otherwise); the listener then works out who the user is
+(`identity.py`), calls `Assistant.handle` with the platform's delivery id (the event id, the
+action's `action_ts`, the command's `trigger_id`) so a retry or a double click is answered with
+nothing (X2), and posts the replies (`blocks.py`), which the turn's commit stored until then. A
+failure to post is logged and never raised: a listener must not crash, and raw Slack errors never
+reach the user.
 
     app = build_app(assistant, signing_secret=..., token=...)   # no module-level app
 """
@@ -16,11 +18,10 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -30,19 +31,19 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.assistant import Assistant
+from bot.assistant import Assistant, StoredReplies
 from bot.flow.engine import UserMessage
 from bot.flow.replies import Attachment, Reply
-from storage import ConversationKey, StorageError
+from storage import ConversationKey, OutboundRecord, StorageError
 
 from . import blocks as kit
+from .delivery import CHANNEL, Address, Deliveries, Destination, Inbound
 from .home import HOME_ACTIONS, home_view
 from .identity import Identities, IdentityUnavailable, SlackUser
 from .texts import language_of, slack_texts
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "slack"
 DEFAULT_API_URL = "https://slack.com/api/"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _EXPIRED = "choice.expired"
@@ -69,25 +70,21 @@ def make_client(
     return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(), session=session)
 
 
-@dataclass(frozen=True)
-class Destination:
-    """Where a turn's replies go: a conversation the bot posts in (its DM), ephemerally to one user
-    in a channel, or through a `response_url` (slash commands and ephemeral clicks)."""
-
-    channel: str | None = None
-    ephemeral_in: str | None = None
-    response_url: str | None = None
-
-
 AfterTurn = Callable[[list[Reply], str | None], Awaitable[None]]
 
 
 class SlackChannel:
     """The translation between Slack and the assistant, shared by every listener of one app."""
 
-    def __init__(self, assistant: Assistant, identities: Identities) -> None:
+    def __init__(
+        self, assistant: Assistant, identities: Identities, deliveries: Deliveries | None = None
+    ) -> None:
         self.assistant = assistant
         self.identities = identities
+        self.deliveries = deliveries or Deliveries(assistant.store)
+        # Users whose deliveries other processes left unfinished: their new ones wait for the
+        # recovery, so that a conversation's messages are answered in order (`recovery.py`).
+        self._held: dict[tuple[str, str], asyncio.Event] = {}
         self._locks: dict[ConversationKey, asyncio.Lock] = {}
         # Turns in progress at once; the others wait here, idle. Acknowledging a request is cheap,
         # but with hundreds of turns runnable on the event loop every acknowledgement waited behind
@@ -95,6 +92,64 @@ class SlackChannel:
         self._admission = asyncio.Semaphore(MAX_TURNS_AT_ONCE)
         self._resumed: set[ConversationKey] = set()  # DMs this process has offered to resume (X2)
         self._ims: dict[tuple[str, str], str] = {}  # (workspace, user) -> the bot's DM channel id
+
+    # --- one delivery -----------------------------------------------------------------------------
+
+    async def run(
+        self,
+        client: AsyncWebClient,
+        inbound: Inbound,
+        entry: int | None,
+        *,
+        after: AfterTurn | None = None,
+        replay: bool = False,
+    ) -> None:
+        """Run a delivery recorded in the inbox as `entry` (None: not recorded), as it arrived or,
+        with `replay`, again after a crash (`recovery.py`); its entry is done at the end. An
+        exception leaves the entry pending, for a recovery to run it again."""
+        if not replay:
+            await self.backlog_of(inbound.team_id, inbound.user_id)
+        destination = await self._destination(client, inbound)
+        if destination is None:
+            self.deliveries.done(entry)
+        else:
+            await self.converse(
+                client,
+                inbound.team_id,
+                inbound.user_id,
+                destination,
+                inbound.message,
+                after=after,
+                entry=entry,
+            )
+        if inbound.home:
+            await self.publish_home(client, inbound.team_id, inbound.user_id)
+
+    async def _destination(self, client: AsyncWebClient, inbound: Inbound) -> Destination | None:
+        if not inbound.home and inbound.dm_from is None:
+            return inbound.destination
+        im = await self.im_channel(client, inbound.team_id, inbound.user_id)
+        if inbound.home:
+            return Destination(channel=im) if im is not None else None
+        return Destination(channel=im) if im is not None and im == inbound.dm_from else inbound.destination
+
+    def hold(self, subjects: set[tuple[str, str]]) -> None:
+        """New deliveries of these (workspace, user) wait until `release`: a recovery runs theirs."""
+        for subject in subjects:
+            self._held.setdefault(subject, asyncio.Event())
+
+    def release(self, subjects: set[tuple[str, str]] | None = None) -> None:
+        """Let these users' deliveries through (all, without `subjects`)."""
+        for subject in list(self._held) if subjects is None else subjects:
+            held = self._held.pop(subject, None)
+            if held is not None:
+                held.set()
+
+    async def backlog_of(self, team_id: str, user_id: str) -> None:
+        """Wait while the recovery runs this user's deliveries left by a crashed process."""
+        held = self._held.get((team_id, user_id))
+        if held is not None:
+            await held.wait()
 
     # --- one turn ---------------------------------------------------------------------------------
 
@@ -107,11 +162,15 @@ class SlackChannel:
         message: UserMessage,
         *,
         after: AfterTurn | None = None,
+        entry: int | None = None,
     ) -> list[Reply]:
         """Run one turn for a Slack user and post its replies. `after` runs between the turn and the
-        posting (a click updates the clicked message there, so the transcript reads in order)."""
+        posting (a click updates the clicked message there, so the transcript reads in order).
+        `entry`: the delivery's inbox entry, done once the replies are posted."""
         async with self._admission:
-            return await self._converse(client, team_id, user_id, destination, message, after=after)
+            return await self._converse(
+                client, team_id, user_id, destination, message, after=after, entry=entry
+            )
 
     async def _converse(
         self,
@@ -122,27 +181,57 @@ class SlackChannel:
         message: UserMessage,
         *,
         after: AfterTurn | None = None,
+        entry: int | None = None,
     ) -> list[Reply]:
         user = await self.user(client, team_id, user_id, destination)
         if user is None:
+            self.deliveries.done(entry)  # definitively failed, and the user was told why
             return []
         key = conversation_key(team_id, user.email)
         # One lock per conversation around the turn *and* its posting: replies reach Slack in order.
         async with self._lock(key):
-            replies = await self.assistant.handle(key, message, locale=user.locale)
+            # The turn's commit stores its replies until they are posted (issue 7).
+            outbox = self.deliveries.outbox(Address(team_id, user_id, destination, user.locale))
+            replies = await self.assistant.handle(key, message, locale=user.locale, outbox=outbox)
             if not replies:
-                return []  # a retried delivery or a double click: already answered (X2)
+                # A retried delivery or a double click: already answered (X2). Replies it left
+                # unposted are the recovery's (or still their owner's): never marked here.
+                self.deliveries.done(entry)
+                return []
             language = self.language(key, user)
             if after is not None:
                 await after(replies, language)
             messages = kit.render(replies, language=language)
             await self.deliver(client, destination, user_id, messages, team_id=team_id)
+            # Posted, or refused for good by Slack (logged by `deliver`): either way this is final.
+            # A crash before this line leaves them pending for the recovery, which posts them
+            # (again, if Slack had already taken them: at least once, never lost).
+            self.deliveries.posted(entry, key, message.delivery_id)
         return replies
+
+    async def post_stored(self, client: AsyncWebClient, record: OutboundRecord) -> None:
+        """Post replies a turn stored and its process did not post (it died), then mark them posted."""
+        assert record.id is not None
+        try:
+            stored = StoredReplies.of(record)
+            address = Address.of(stored.address)
+        except ValueError:
+            log.warning("dropped stored replies this version cannot read")
+            self.deliveries.store.mark_outbound_posted(record.id)
+            return
+        async with self._lock(record.key):
+            language = stored.language or language_of(address.locale)
+            messages = kit.render(stored.replies, language=language)
+            await self.deliver(
+                client, address.destination, address.user_id, messages, team_id=address.team_id
+            )
+            self.deliveries.store.mark_outbound_posted(record.id)
 
     async def resume(self, client: AsyncWebClient, team_id: str, user_id: str, channel: str) -> None:
         """The user opened the DM: greet a newcomer, or (once per process) say where a conversation
         left midway stands, as the terminal does on start. Anything else stays silent: the tab is
         opened often and must not pile up greetings."""
+        await self.backlog_of(team_id, user_id)  # say where it stands once the recovery ran
         user = await self.user(client, team_id, user_id, Destination(channel=channel))
         if user is None:
             return
@@ -344,9 +433,10 @@ def build_app(
     client: AsyncWebClient | None = None,
     api_url: str | None = None,
     identities: Identities | None = None,
+    channel: SlackChannel | None = None,
 ) -> AsyncApp:
     """The Slack app for `assistant`. Tests inject `client` (pointed at a local Web API double);
-    then no `auth.test` is made at start."""
+    then no `auth.test` is made at start. `serve` passes its `channel`, to run the recovery on it."""
     # AsyncApp (unlike App) never calls `auth.test` at construction: the bot's identity is asked
     # lazily at the first request, so an injected client needs no `token_verification_enabled`.
     if client is None:
@@ -357,8 +447,7 @@ def build_app(
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
-    channel = SlackChannel(assistant, identities or Identities())
-    _register(app, channel)
+    _register(app, channel or SlackChannel(assistant, identities or Identities()))
     return app
 
 
@@ -369,41 +458,149 @@ def _team_of(body: dict[str, Any]) -> str:
     return str(body.get("team_id") or (body.get("user") or {}).get("team_id") or "")
 
 
+# --- from a payload to the delivery it asks for (pure: run before the acknowledgement) --------------
+
+
+def _dm_message(body: dict[str, Any]) -> Inbound | None:
+    """What a person typed in the bot's DM: no bots, no edits, joins or other subtypes."""
+    event = body.get("event") or {}
+    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        return None
+    user_id, text = event.get("user"), event.get("text")
+    if not isinstance(user_id, str) or not isinstance(text, str):
+        return None
+    return Inbound(
+        team_id=_team_of(body) or str(event.get("team") or ""),
+        user_id=user_id,
+        message=UserMessage(text=text, delivery_id=str(body.get("event_id") or "") or None),
+        destination=Destination(channel=str(event.get("channel"))),
+    )
+
+
+def _mention(body: dict[str, Any]) -> Inbound | None:
+    event = body.get("event") or {}
+    user_id, text = event.get("user"), event.get("text")
+    if event.get("bot_id") or not isinstance(user_id, str) or not isinstance(text, str):
+        return None
+    return Inbound(
+        team_id=_team_of(body) or str(event.get("team") or ""),
+        user_id=user_id,
+        message=UserMessage(
+            text=_MENTION.sub(" ", text).strip(), delivery_id=str(body.get("event_id") or "") or None
+        ),
+        destination=Destination(ephemeral_in=str(event.get("channel"))),  # others in the channel see nothing
+    )
+
+
+def _command(body: dict[str, Any]) -> Inbound:
+    name = str(body.get("command", "")).lstrip("/")
+    text = str(body.get("text") or "").strip()
+    delivery_id = body.get("trigger_id") if isinstance(body.get("trigger_id"), str) else None
+    if name == "login" and text:
+        # "/login as supervisor on extension 1001": the words are read like a typed message.
+        message = UserMessage(text=f"{name} {text}", delivery_id=delivery_id)
+    elif name == "loginbot":
+        # "/loginbot why can't ava.lead@example.com sign in?", "/loginbot failure report": anything
+        # one would type in the DM, answered where the command was typed (privately in a channel).
+        message = UserMessage(text=text, delivery_id=delivery_id)
+        if not text:
+            message = UserMessage(choice="cmd:help", delivery_id=delivery_id)
+    else:
+        message = UserMessage(choice=f"cmd:{name}", delivery_id=delivery_id)
+    return Inbound(
+        team_id=str(body.get("team_id", "")),
+        user_id=str(body.get("user_id", "")),
+        message=message,
+        destination=Destination(response_url=str(body.get("response_url") or "")),
+        dm_from=str(body.get("channel_id") or ""),  # typed in the DM: answered there
+    )
+
+
+def _first_action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    return first if isinstance(first, dict) else {}
+
+
+def _choice(body: dict[str, Any]) -> Inbound | None:
+    """A button pressed or an option picked in one of the flow's questions."""
+    action = _first_action(body)
+    picked = kit.picked(action, ((body.get("state") or {}).get("values")) or {})
+    user_id = (body.get("user") or {}).get("id")
+    if picked is None or not isinstance(user_id, str):
+        return None
+    container = body.get("container") or {}
+    channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    if container.get("is_ephemeral") or not channel_id:
+        destination = Destination(response_url=str(body.get("response_url") or ""))
+    else:
+        destination = Destination(channel=str(channel_id))
+    return Inbound(
+        team_id=_team_of(body),
+        user_id=user_id,
+        message=UserMessage(text=picked.text, choice=picked.choice, delivery_id=action.get("action_ts")),
+        destination=destination,
+    )
+
+
+def _home_action(body: dict[str, Any]) -> Inbound | None:
+    """A button of the Home tab (Sign in, Sign out, automatic sign-in): answered in the DM."""
+    action = _first_action(body)
+    user_id, value = str((body.get("user") or {}).get("id") or ""), action.get("value")
+    if not user_id or not isinstance(value, str) or not value.startswith("cmd:"):
+        return None
+    return Inbound(
+        team_id=_team_of(body),
+        user_id=user_id,
+        message=UserMessage(choice=value, delivery_id=action.get("action_ts")),
+        destination=Destination(),
+        home=True,
+    )
+
+
+_INBOUND = "loginbot_inbound"  # the listener's delivery, in Bolt's context
+_ENTRY = "loginbot_inbox_entry"  # its inbox entry
+
+
+def _recorded(
+    channel: SlackChannel, parse: Callable[[dict[str, Any]], Inbound | None]
+) -> Callable[..., Awaitable[None]]:
+    """A listener middleware: the delivery the listener will run, recorded in the inbox before Bolt
+    acknowledges it (Bolt runs a listener's middleware before the listener runner, which acks an
+    event automatically, and a command or an action when the listener calls `ack()`)."""
+
+    async def record(
+        body: dict[str, Any], context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]
+    ) -> None:
+        inbound = parse(body)
+        if inbound is not None:
+            context[_INBOUND] = inbound
+            context[_ENTRY] = channel.deliveries.record(inbound)  # raises: a 500, Slack retries
+        await next_()
+
+    return record
+
+
+def _recorded_delivery(context: AsyncBoltContext) -> tuple[Inbound, int | None] | None:
+    inbound = context.get(_INBOUND)
+    if not isinstance(inbound, Inbound):
+        return None
+    entry = context.get(_ENTRY)
+    return inbound, entry if isinstance(entry, int) else None
+
+
 def _register(app: AsyncApp, channel: SlackChannel) -> None:
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.warning("a Slack listener failed: %s", _describe(error))
 
-    @app.event("message")
-    async def on_message(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
-        # Only what a person typed in the bot's DM: no bots, no edits, joins or other subtypes.
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return
-        user_id, text = event.get("user"), event.get("text")
-        if not isinstance(user_id, str) or not isinstance(text, str):
-            return
-        await channel.converse(
-            client,
-            _team_of(body) or str(event.get("team") or ""),
-            user_id,
-            Destination(channel=str(event.get("channel"))),
-            UserMessage(text=text, delivery_id=str(body.get("event_id") or "") or None),
-        )
+    async def on_event(context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        recorded = _recorded_delivery(context)
+        if recorded is not None:
+            await channel.run(client, *recorded)
 
-    @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
-        user_id, text = event.get("user"), event.get("text")
-        if event.get("bot_id") or not isinstance(user_id, str) or not isinstance(text, str):
-            return
-        await channel.converse(
-            client,
-            _team_of(body) or str(event.get("team") or ""),
-            user_id,
-            Destination(ephemeral_in=str(event.get("channel"))),  # others in the channel see nothing
-            UserMessage(
-                text=_MENTION.sub(" ", text).strip(), delivery_id=str(body.get("event_id") or "") or None
-            ),
-        )
+    app.event("message", middleware=[_recorded(channel, _dm_message)])(on_event)
+    app.event("app_mention", middleware=[_recorded(channel, _mention)])(on_event)
 
     @app.event("app_home_opened")
     async def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -416,47 +613,27 @@ def _register(app: AsyncApp, channel: SlackChannel) -> None:
         else:
             await channel.publish_home(client, team_id, user_id)
 
-    async def on_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_command(ack: AsyncAck, context: AsyncBoltContext, client: AsyncWebClient) -> None:
         await ack()
-        user_id, team_id = str(command.get("user_id", "")), str(command.get("team_id", ""))
-        name = str(command.get("command", "")).lstrip("/")
-        text = str(command.get("text") or "").strip()
-        if name == "login" and text:
-            # "/login as supervisor on extension 1001": the words are read like a typed message.
-            message = UserMessage(text=f"{name} {text}", delivery_id=command.get("trigger_id"))
-        elif name == "loginbot":
-            # "/loginbot why can't ava.lead@example.com sign in?", "/loginbot failure report": anything
-            # one would type in the DM, answered where the command was typed (privately in a channel).
-            message = UserMessage(text=text, delivery_id=command.get("trigger_id"))
-            if not text:
-                message = UserMessage(choice="cmd:help", delivery_id=command.get("trigger_id"))
-        else:
-            message = UserMessage(choice=f"cmd:{name}", delivery_id=command.get("trigger_id"))
-        im = await channel.im_channel(client, team_id, user_id)
-        if im is not None and im == command.get("channel_id"):
-            destination = Destination(channel=im)
-        else:
-            destination = Destination(response_url=str(command.get("response_url") or ""))
-        await channel.converse(client, team_id, user_id, destination, message)
+        recorded = _recorded_delivery(context)
+        if recorded is not None:
+            await channel.run(client, *recorded)
 
-    app.command("/login")(on_command)
-    app.command("/logout")(on_command)
-    app.command("/loginbot")(on_command)
+    for command in ("/login", "/logout", "/loginbot"):
+        app.command(command, middleware=[_recorded(channel, _command)])(on_command)
 
     async def on_choice(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
+        recorded = _recorded_delivery(context)
         picked = kit.picked(action, ((body.get("state") or {}).get("values")) or {})
-        user_id = (body.get("user") or {}).get("id")
-        if picked is None or not isinstance(user_id, str):
+        if recorded is None or picked is None:
             return
-        container = body.get("container") or {}
-        channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id")
-        if container.get("is_ephemeral") or not channel_id:
-            destination = Destination(response_url=str(body.get("response_url") or ""))
-        else:
-            destination = Destination(channel=str(channel_id))
 
         async def answered(replies: list[Reply], language: str | None) -> None:
             if replies[0].key == _EXPIRED:
@@ -465,17 +642,10 @@ def _register(app: AsyncApp, channel: SlackChannel) -> None:
             answer = kit.escape(slack_texts().text(language, "chosen", label=label))
             await channel.update(client, body, str(action.get("block_id", "")), answer)
 
-        await channel.converse(
-            client,
-            _team_of(body),
-            user_id,
-            destination,
-            UserMessage(text=picked.text, choice=picked.choice, delivery_id=action.get("action_ts")),
-            after=answered,
-        )
+        await channel.run(client, *recorded, after=answered)
 
     for matcher in (kit.CHOOSE_ACTION, kit.SELECT_ACTION, kit.AUTO_CONTINUE):
-        app.action(matcher)(on_choice)
+        app.action(matcher, middleware=[_recorded(channel, _choice)])(on_choice)
 
     @app.action(kit.AUTO_CHECK)
     async def on_checkbox(ack: AsyncAck) -> None:
@@ -495,25 +665,14 @@ def _register(app: AsyncApp, channel: SlackChannel) -> None:
             log.warning("could not answer a team search: %s", _describe(error))
         await ack(options=options)
 
-    @app.action(re.compile("^(" + "|".join(re.escape(a) for a in HOME_ACTIONS) + ")$"))
-    async def on_home_action(
-        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
-    ) -> None:
+    async def on_home_action(ack: AsyncAck, context: AsyncBoltContext, client: AsyncWebClient) -> None:
         await ack()
-        user_id, team_id = str((body.get("user") or {}).get("id") or ""), _team_of(body)
-        value = action.get("value")
-        if not user_id or not isinstance(value, str) or not value.startswith("cmd:"):
-            return
-        im = await channel.im_channel(client, team_id, user_id)
-        if im is not None:
-            await channel.converse(
-                client,
-                team_id,
-                user_id,
-                Destination(channel=im),
-                UserMessage(choice=value, delivery_id=action.get("action_ts")),
-            )
-        await channel.publish_home(client, team_id, user_id)
+        recorded = _recorded_delivery(context)
+        if recorded is not None:
+            await channel.run(client, *recorded)  # answered in the DM, then the tab is published again
+
+    home_actions = re.compile("^(" + "|".join(re.escape(a) for a in HOME_ACTIONS) + ")$")
+    app.action(home_actions, middleware=[_recorded(channel, _home_action)])(on_home_action)
 
 
 def _auto_label(assistant: Assistant, choice: str | None, language: str | None) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from bot.assistant import Assistant
+from bot.channels.slack.delivery import DEFAULT_GRACE_SECONDS, Deliveries
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +178,14 @@ async def serve_http(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     routes: Sequence[BaseRoute] | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
+    """`sockets`: listen on these instead of binding (a worker of `--workers N`: slack_workers.py)."""
     import uvicorn
 
     asgi = build_asgi(app, routes=oauth_callback_routes(assistant) if routes is None else routes)
     config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off")
-    await uvicorn.Server(config).serve()
+    await uvicorn.Server(config).serve(sockets=sockets)
 
 
 async def serve_socket_mode(app: AsyncApp, assistant: Assistant, *, app_token: str) -> None:
@@ -214,24 +218,38 @@ async def run(
     api_url: str | None = None,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
+    sockets: list[socket.socket] | None = None,
+    recovery_grace: float = DEFAULT_GRACE_SECONDS,
 ) -> None:
     """`loginbot serve slack`: Socket Mode when an app token is given, else HTTP; closes the
     assistant (backend connections, database) on the way out. Web API calls share one aiohttp
-    session, so they reuse connections (a new one per call cost a 1,000-user storm dearly)."""
+    session, so they reuse connections (a new one per call cost a 1,000-user storm dearly).
+
+    Beside the server runs the recovery (`recovery.py`): deliveries a crashed process acknowledged
+    and did not finish are run again, and replies it stored and did not post are posted; the users
+    concerned are held from before the first request until theirs are done (`recovery_grace`:
+    seconds after which another process's unfinished entry is taken to be orphaned)."""
     import aiohttp
 
-    from bot.channels.slack.app import build_app, make_client
+    from bot.channels.slack.app import SlackChannel, build_app, make_client
+    from bot.channels.slack.identity import Identities
+    from bot.channels.slack.recovery import hold_backlog, keep_recovering
 
     session = aiohttp.ClientSession()
     client = make_client(token, api_url=api_url, session=session)
-    app = build_app(assistant, signing_secret=signing_secret, client=client)
+    channel = SlackChannel(assistant, Identities(), Deliveries(assistant.store, grace_seconds=recovery_grace))
+    app = build_app(assistant, signing_secret=signing_secret, client=client, channel=channel)
+    recovery = asyncio.create_task(keep_recovering(channel, client, hold_backlog(channel)))
     try:
         if app_token:
             await serve_socket_mode(app, assistant, app_token=app_token)
         else:
-            await serve_http(app, assistant, host=host, port=port)
+            await serve_http(app, assistant, host=host, port=port, sockets=sockets)
     except asyncio.CancelledError:
         pass
     finally:
+        recovery.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await recovery
         await session.close()
         await assistant.aclose()
