@@ -161,6 +161,22 @@ _OUTBOX_COLUMNS = (
     "claimed_at",
 )
 _INSERT_OUTBOX = insert(reply_outbox).values({name: bindparam(f"o_{name}") for name in _OUTBOX_COLUMNS})
+# Once a turn's replies are posted (every turn of the Slack app): its stored replies, its inbox entry.
+_MARK_POSTED = (
+    update(reply_outbox)
+    .where(
+        _by_key(reply_outbox),
+        reply_outbox.c.delivery_id == bindparam("k_delivery_id"),
+        reply_outbox.c.owner == bindparam("k_owner"),
+        reply_outbox.c.status == "pending",
+    )
+    .values(status="posted", posted_at=bindparam("v_at"))
+)
+_FINISH_INBOUND = (
+    update(delivery_inbox)
+    .where(delivery_inbox.c.id == bindparam("k_id"), delivery_inbox.c.status == "pending")
+    .values(status="done", finished_at=bindparam("v_at"))
+)
 
 
 def _key_params(key: ConversationKey) -> dict[str, str]:
@@ -843,13 +859,8 @@ class Store:
 
     def finish_inbound(self, inbound_id: int) -> None:
         """The delivery was answered, or definitively failed: its entry is done (idempotent)."""
-        statement = (
-            update(delivery_inbox)
-            .where(delivery_inbox.c.id == inbound_id, delivery_inbox.c.status == "pending")
-            .values(status="done", finished_at=self._now())
-        )
         with self._writing("finish the delivery") as connection:
-            connection.execute(statement)
+            connection.execute(_FINISH_INBOUND, {"k_id": inbound_id, "v_at": self._now()})
 
     def mark_posted(
         self, *, key: ConversationKey, delivery_id: str, owner: str, inbound_id: int | None = None
@@ -860,21 +871,11 @@ class Store:
         now = self._now()
         with self._writing("mark the replies posted") as connection:
             connection.execute(
-                update(reply_outbox)
-                .where(
-                    _key_matches(key, reply_outbox),
-                    reply_outbox.c.delivery_id == delivery_id,
-                    reply_outbox.c.owner == owner,
-                    reply_outbox.c.status == "pending",
-                )
-                .values(status="posted", posted_at=now)
+                _MARK_POSTED,
+                {**_key_params(key), "k_delivery_id": delivery_id, "k_owner": owner, "v_at": now},
             )
             if inbound_id is not None:
-                connection.execute(
-                    update(delivery_inbox)
-                    .where(delivery_inbox.c.id == inbound_id, delivery_inbox.c.status == "pending")
-                    .values(status="done", finished_at=now)
-                )
+                connection.execute(_FINISH_INBOUND, {"k_id": inbound_id, "v_at": now})
 
     def mark_outbound_posted(self, outbound_id: int) -> None:
         """These stored replies reached the user, or never will (idempotent)."""

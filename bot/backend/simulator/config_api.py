@@ -151,7 +151,7 @@ def agent_profile_json(tenant: Tenant, profile: AgentProfile) -> Json:
 def team_json(tenant: Tenant, team: TeamConfig) -> Json:
     """One `TeamResponseDTO`; `userIds` lists every user whose `teamIds` names the team."""
     site = next((s for s in tenant.sites if s.id == team.site_id), None)
-    members = [u.ci_user_id for u in tenant.users if team.id in u.team_ids]
+    members = list(tenant.team_members(team.id))
     members += [i for i in team.user_ids if i not in members]
     return {
         **_org(tenant),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -385,12 +386,40 @@ class Tenant(_Model):
 
     # -- lookups ------------------------------------------------------------------------------------
 
+    # The tenant is frozen, so its indexes are built once, at first use: the simulator serves a
+    # 1,000-user storm, where a scan of every user at every request was most of its CPU.
+
+    @cached_property
+    def _users_by_email(self) -> dict[str, UserConfig]:
+        found: dict[str, UserConfig] = {}
+        for user in self.users:
+            found.setdefault(user.email.lower(), user)
+        return found
+
+    @cached_property
+    def _users_by_id(self) -> dict[str, UserConfig]:
+        found: dict[str, UserConfig] = {}
+        for user in self.users:
+            found.setdefault(user.ci_user_id, user)
+        return found
+
+    @cached_property
+    def _team_members(self) -> dict[str, tuple[str, ...]]:
+        members: dict[str, list[str]] = {}
+        for user in self.users:
+            for team_id in user.team_ids:
+                members.setdefault(team_id, []).append(user.ci_user_id)
+        return {team_id: tuple(dict.fromkeys(ids)) for team_id, ids in members.items()}
+
     def user_by_email(self, email: str) -> UserConfig | None:
-        wanted = email.strip().lower()
-        return next((u for u in self.users if u.email.lower() == wanted), None)
+        return self._users_by_email.get(email.strip().lower())
 
     def user_by_id(self, ci_user_id: str) -> UserConfig | None:
-        return next((u for u in self.users if u.ci_user_id == ci_user_id), None)
+        return self._users_by_id.get(ci_user_id)
+
+    def team_members(self, team_id: str) -> tuple[str, ...]:
+        """The ids of the users whose `teamIds` name the team, in the tenant's order."""
+        return self._team_members.get(team_id, ())
 
     def agent_profile(self, profile_id: str) -> AgentProfile | None:
         return next((p for p in self.agent_profiles if p.id == profile_id), None)
