@@ -931,39 +931,33 @@ class Store:
         `claims`); the entry as claimed, or None when another process won it or it is done."""
         if record.id is None:
             raise ValueError("only a stored inbox entry can be claimed")
-        now = self._now()
-        statement = (
-            update(delivery_inbox)
-            .where(
-                delivery_inbox.c.id == record.id,
-                delivery_inbox.c.status == "pending",
-                delivery_inbox.c.claims == record.claims,
-            )
-            .values(owner=owner, claimed_at=now, claims=record.claims + 1)
-        )
-        with self._writing("claim the delivery") as connection:
-            if connection.execute(statement).rowcount != 1:
-                return None
-        return dataclasses.replace(record, owner=owner, claimed_at=now, claims=record.claims + 1)
+        claimed_at = self._claim(delivery_inbox, record.id, record.claims, owner, "claim the delivery")
+        if claimed_at is None:
+            return None
+        return dataclasses.replace(record, owner=owner, claimed_at=claimed_at, claims=record.claims + 1)
 
     def claim_outbound(self, record: OutboundRecord, *, owner: str) -> OutboundRecord | None:
         """Take stored replies over for `owner`, as `claim_inbound` does an inbox entry."""
         if record.id is None:
             raise ValueError("only stored replies can be claimed")
+        claimed_at = self._claim(reply_outbox, record.id, record.claims, owner, "claim the replies")
+        if claimed_at is None:
+            return None
+        return dataclasses.replace(record, owner=owner, claimed_at=claimed_at, claims=record.claims + 1)
+
+    def _claim(self, table: Table, row_id: int, claims: int, owner: str, what: str) -> datetime | None:
+        """The optimistic take-over both tables share: the row moves to `owner` only while it is
+        pending and still has the `claims` count it was read with. When, or None if it lost."""
         now = self._now()
         statement = (
-            update(reply_outbox)
-            .where(
-                reply_outbox.c.id == record.id,
-                reply_outbox.c.status == "pending",
-                reply_outbox.c.claims == record.claims,
-            )
-            .values(owner=owner, claimed_at=now, claims=record.claims + 1)
+            update(table)
+            .where(table.c.id == row_id, table.c.status == "pending", table.c.claims == claims)
+            .values(owner=owner, claimed_at=now, claims=claims + 1)
         )
-        with self._writing("claim the replies") as connection:
+        with self._writing(what) as connection:
             if connection.execute(statement).rowcount != 1:
                 return None
-        return dataclasses.replace(record, owner=owner, claimed_at=now, claims=record.claims + 1)
+        return now
 
     def purge_deliveries(self, *, before: datetime) -> int:
         """Delete the done inbox entries and the posted replies last claimed before `before` (a

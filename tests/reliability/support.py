@@ -38,7 +38,7 @@ from bot.channels.slack import conversation_key
 from bot.secrets import Cipher
 from storage import ConversationKey, Store
 from tests.slack.double import TEAM, Call, SlackDouble, user_id_for
-from tests.slack.support import SECRET, TOKEN, find_control, im_of, sign
+from tests.slack.support import SECRET, TOKEN, event_envelope, find_control, im_message, im_of, sign
 from tests.wxcc.simulated import authorize, wxcc_config
 
 T = TypeVar("T")
@@ -149,29 +149,9 @@ class SlackClient:
 
     def message_event(self, email: str, text: str, *, event_id: str | None = None) -> dict[str, Any]:
         """The envelope of a direct message, as Slack delivers it (keep it to deliver it again)."""
-        uid = user_id_for(email)
         n = next(self._ids)
-        ts = f"{int(time.time())}.{n:06d}"
-        return {
-            "token": "verification_token",
-            "team_id": TEAM,
-            "api_app_id": "A0LOGINBOT",
-            "event": {
-                "client_msg_id": f"m-{ts}",
-                "type": "message",
-                "text": text,
-                "user": uid,
-                "ts": ts,
-                "team": TEAM,
-                "channel": im_of(uid),
-                "event_ts": ts,
-                "channel_type": "im",
-            },
-            "type": "event_callback",
-            "event_id": event_id or f"EvRel{n:08d}",
-            "event_time": int(time.time()),
-            "authed_users": ["U0BOT"],
-        }
+        message = im_message(email, text, f"{int(time.time())}.{n:06d}")
+        return event_envelope(message, event_id or f"EvRel{n:08d}")
 
     def deliver(self, envelope: dict[str, Any], *, retry: int = 0) -> httpx.Response:
         """Deliver an event envelope; `retry` > 0 is Slack's redelivery of the same event id."""

@@ -46,6 +46,36 @@ def sign(body: bytes, timestamp: str, secret: str = SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+def im_message(email: str, text: str, ts: str) -> dict[str, Any]:
+    """A direct message to the bot, as the `event` of an Events API delivery."""
+    uid = user_id_for(email)
+    return {
+        "client_msg_id": f"m-{ts}",
+        "type": "message",
+        "text": text,
+        "user": uid,
+        "ts": ts,
+        "team": TEAM,
+        "channel": im_of(uid),
+        "event_ts": ts,
+        "channel_type": "im",
+    }
+
+
+def event_envelope(event: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """The Events API's `event_callback` around `event`, as Slack delivers it."""
+    return {
+        "token": "verification_token",
+        "team_id": TEAM,
+        "api_app_id": "A0LOGINBOT",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authed_users": ["U0BOT"],
+    }
+
+
 class SlackRig:
     def __init__(self, directory: Path, double: SlackDouble, tenant: Tenant | None = None) -> None:
         self.double = double
@@ -114,35 +144,13 @@ class SlackRig:
     def event(
         self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
     ) -> httpx.Response:
-        envelope = {
-            "token": "verification_token",
-            "team_id": TEAM,
-            "api_app_id": "A0LOGINBOT",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{next(self._ids):08d}",
-            "event_time": int(time.time()),
-            "authed_users": ["U0BOT"],
-        }
+        envelope = event_envelope(event, event_id or f"Ev{next(self._ids):08d}")
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
         return self.post(json.dumps(envelope).encode(), "application/json", headers=headers)
 
     def dm(self, email: str, text: str, *, event_id: str | None = None, **extra: Any) -> httpx.Response:
-        uid = user_id_for(email)
-        ts = f"{int(time.time())}.{next(self._ids):06d}"
-        event = {
-            "client_msg_id": f"m-{ts}",
-            "type": "message",
-            "text": text,
-            "user": uid,
-            "ts": ts,
-            "team": TEAM,
-            "channel": im_of(uid),
-            "event_ts": ts,
-            "channel_type": "im",
-            **extra,
-        }
-        return self.event(event, event_id=event_id)
+        event = im_message(email, text, f"{int(time.time())}.{next(self._ids):06d}")
+        return self.event({**event, **extra}, event_id=event_id)
 
     def open_dm(self, email: str) -> httpx.Response:
         uid = user_id_for(email)

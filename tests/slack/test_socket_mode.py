@@ -28,7 +28,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from bot.channels.slack import blocks as kit
 
 from .double import TEAM, SlackDouble, user_id_for
-from .support import SECRET, TOKEN, find_control, im_of
+from .support import SECRET, TOKEN, event_envelope, find_control, im_message, im_of
 
 APP_TOKEN = "xapp-1-A0LOGINBOT-socket-mode-test"
 ALEX = "alex.agent@example.com"
@@ -182,27 +182,7 @@ def served(tmp_path: Path, socket_slack: SocketModeSlack) -> Iterator[SocketMode
 
 
 def dm_event(email: str, text: str, n: int) -> dict[str, Any]:
-    uid = user_id_for(email)
-    ts = f"{int(time.time())}.{n:06d}"
-    return {
-        "token": "verification_token",
-        "team_id": TEAM,
-        "api_app_id": "A0LOGINBOT",
-        "event": {
-            "client_msg_id": f"m-{ts}",
-            "type": "message",
-            "text": text,
-            "user": uid,
-            "ts": ts,
-            "team": TEAM,
-            "channel": im_of(uid),
-            "event_ts": ts,
-            "channel_type": "im",
-        },
-        "type": "event_callback",
-        "event_id": f"EvSOCKET{n:06d}",
-        "event_time": int(time.time()),
-    }
+    return event_envelope(im_message(email, text, f"{int(time.time())}.{n:06d}"), f"EvSOCKET{n:06d}")
 
 
 def said(double: SlackDouble, email: str, mark: int) -> list[str]:
