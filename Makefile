@@ -31,4 +31,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache loginbot.db loginbot.db-* loginbot-simulator.json
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache loginbot.db loginbot.db-* loginbot-simulator.json loginbot-outbox.txt
