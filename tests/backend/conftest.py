@@ -53,16 +53,10 @@ def _wxcc(tenant: Tenant) -> ContactCenterUnderTest:
     return ContactCenterUnderTest(backend=_Closing(backend, stack), controls=core)  # type: ignore[arg-type]
 
 
-def _implementations() -> dict[str, Callable[[Tenant], ContactCenterUnderTest]]:
-    from tests.wxcc.simulated import server_available
-
-    found: dict[str, Callable[[Tenant], ContactCenterUnderTest]] = {"simulator": _simulator}
-    if server_available():
-        found["wxcc"] = _wxcc
-    return found
-
-
-IMPLEMENTATIONS: dict[str, Callable[[Tenant], ContactCenterUnderTest]] = _implementations()
+IMPLEMENTATIONS: dict[str, Callable[[Tenant], ContactCenterUnderTest]] = {
+    "simulator": _simulator,
+    "wxcc": _wxcc,
+}
 
 # Port gap: the real adapter can only find a user through that user's own OAuth token, and an email
 # unknown to the tenant can never authorize; it gets `AuthorizationRequired`, not `UnknownUser`.

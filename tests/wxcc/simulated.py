@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import threading
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -35,11 +34,6 @@ from bot.backend.wxcc.oauth import OAuth
 from tests.wxcc.support import config, oauth, store
 
 T = TypeVar("T")
-SERVER_MODULE = "bot.backend.simulator.server"
-
-
-def server_available() -> bool:
-    return importlib.util.find_spec(SERVER_MODULE) is not None
 
 
 def wxcc_config(base_url: str, **overrides: object) -> WxccConfig:

@@ -44,10 +44,8 @@ from bot.flow.replies import ReplyKind
 from bot.secrets import Cipher
 from intents.recognizer import Recognizer
 from storage import ConversationKey, Store
-from tests.wxcc.simulated import OnOneLoop, server_available, simulated_backend
+from tests.wxcc.simulated import OnOneLoop, simulated_backend
 from tests.wxcc.support import SECRET
-
-pytestmark = pytest.mark.skipif(not server_available(), reason="bot.backend.simulator.server not built yet")
 
 AVA = "ava.lead@example.com"
 CLIENT_SECRET = "client-secret-value"  # tests.wxcc.support's config

@@ -32,9 +32,7 @@ from bot.backend.port import (
 from bot.backend.simulator import DEMO_TENANT_FILE, SimulatorCore, load_tenant
 from bot.backend.wxcc import notifications
 from tests.wxcc import schema_check
-from tests.wxcc.simulated import OnOneLoop, server_available, simulated_backend
-
-pytestmark = pytest.mark.skipif(not server_available(), reason="bot.backend.simulator.server not built yet")
+from tests.wxcc.simulated import OnOneLoop, simulated_backend
 
 AVA, SAM, ALEX = "ava.lead@example.com", "sam.supervisor@example.com", "alex.agent@example.com"
 BUSY_NUMBER = "+14155550123"

@@ -16,7 +16,7 @@ from bot.backend.simulator import DEMO_TENANT_FILE, SimulatorCore, load_tenant
 from bot.backend.wxcc.rest import NetworkError, RestClient
 from bot.secrets import Cipher
 from storage import Store
-from tests.wxcc.simulated import server_available, simulated_backend
+from tests.wxcc.simulated import simulated_backend
 from tests.wxcc.support import SECRET, config, oauth, store
 
 EMAIL = "ava.lead@example.com"
@@ -105,7 +105,6 @@ def test_tokens_are_read_once_and_forgotten_with_the_store(tmp_path: Path) -> No
     asyncio.run(run())
 
 
-@pytest.mark.skipif(not server_available(), reason="the simulator server is not available")
 def test_organization_configuration_is_read_once_for_users_signing_in_together(tmp_path: Path) -> None:
     core = SimulatorCore(load_tenant(DEMO_TENANT_FILE))
     users = ["ava.lead@example.com", "sam.supervisor@example.com", "alex.agent@example.com"]
