@@ -163,8 +163,12 @@ def test_every_delivery_is_in_the_inbox_before_it_is_acknowledged_and_done_once_
     rig.wait_posts(AVA, mark)
     assert click(rig, AVA, "role:supervisor_agent")[-1] == "ask.call_preference"
 
-    assert rig.store.pending_inbound(channel="slack") == []  # nothing left unanswered...
-    assert rig.store.pending_outbound(channel="slack") == []  # ...nor unposted
+    # The reply reaches Slack a moment before its entries are marked: wait for them to settle.
+    double.wait_for(
+        lambda: rig.store.pending_inbound(channel="slack") == []  # nothing left unanswered...
+        and rig.store.pending_outbound(channel="slack") == [],  # ...nor unposted
+        what="the inbox and outbox to settle",
+    )
     with closing(sqlite3.connect(rig.database.removeprefix("sqlite:///"))) as db:
         inbox = db.execute("SELECT subject, delivery_id, status FROM delivery_inbox ORDER BY id").fetchall()
         outbox = db.execute("SELECT user_id, status FROM reply_outbox ORDER BY id").fetchall()
