@@ -831,22 +831,34 @@ class Store:
     def record_inbound(self, record: InboundRecord) -> int | None:
         """Add a delivery to the inbox, pending and claimed by `record.owner`: its id, or None when
         that delivery (channel, workspace, subject, delivery id) is there already (a retry)."""
+        return self.record_inbounds([record])[0]
+
+    def record_inbounds(self, records: Sequence[InboundRecord]) -> list[int | None]:
+        """`record_inbound` for several deliveries in one transaction, their ids in the same order
+        (None for each already there, a later copy in `records` included). A burst of deliveries
+        arriving together is then one commit instead of one each. All or nothing: a StorageError
+        means none was recorded."""
         now = self._now()
-        params = {
-            "i_channel": record.channel,
-            "i_workspace": record.workspace,
-            "i_subject": record.subject,
-            "i_delivery_id": record.delivery_id,
-            "i_payload": _dump_payload(record.payload),
-            "i_status": "pending",
-            "i_owner": record.owner,
-            "i_claims": 1,
-            "i_received_at": now,
-            "i_claimed_at": now,
-        }
+        params = [
+            {
+                "i_channel": record.channel,
+                "i_workspace": record.workspace,
+                "i_subject": record.subject,
+                "i_delivery_id": record.delivery_id,
+                "i_payload": _dump_payload(record.payload),
+                "i_status": "pending",
+                "i_owner": record.owner,
+                "i_claims": 1,
+                "i_received_at": now,
+                "i_claimed_at": now,
+            }
+            for record in records
+        ]
+        if not params:
+            return []
         with self._writing("record the delivery") as connection:
-            row = connection.execute(self._record_inbound, params).first()
-        return None if row is None else int(row[0])
+            rows = [connection.execute(self._record_inbound, one).first() for one in params]
+        return [None if row is None else int(row[0]) for row in rows]
 
     def load_inbound(self, inbound_id: int) -> InboundRecord | None:
         with self._reading("load the delivery") as connection:

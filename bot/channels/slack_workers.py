@@ -73,9 +73,11 @@ def serve(
     """Serve in this process until stopped: `bot.channels.slack.server.run` on uvloop. A lone
     `loginbot serve slack` runs this, and so does every worker (on the sockets it was given)."""
     from bot.channels.slack.server import run
+    from bot.heap import settle_startup_heap
 
     assert settings.slack_signing_secret is not None and settings.slack_bot_token is not None
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+    settle_startup_heap()
     run_forever(
         run(
             assistant,

@@ -165,8 +165,10 @@ def test_every_delivery_is_in_the_inbox_before_it_is_acknowledged_and_done_once_
 
     # The reply reaches Slack a moment before its entries are marked: wait for them to settle.
     double.wait_for(
-        lambda: rig.store.pending_inbound(channel="slack") == []  # nothing left unanswered...
-        and rig.store.pending_outbound(channel="slack") == [],  # ...nor unposted
+        lambda: (
+            rig.store.pending_inbound(channel="slack") == []  # nothing left unanswered...
+            and rig.store.pending_outbound(channel="slack") == []
+        ),  # ...nor unposted
         what="the inbox and outbox to settle",
     )
     with closing(sqlite3.connect(rig.database.removeprefix("sqlite:///"))) as db:

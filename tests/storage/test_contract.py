@@ -577,6 +577,30 @@ def test_a_delivery_is_recorded_once_pending_and_claimed_by_its_process(
     assert store.load_inbound(first + 1000) is None
 
 
+def test_deliveries_recorded_together_keep_their_order_and_skip_the_copies(
+    store: Store, clock: FakeClock
+) -> None:
+    earlier = store.record_inbound(inbound("Ev0"))
+    ids = store.record_inbounds(
+        [inbound("Ev1"), inbound("Ev0"), inbound("Ev2", subject="U2"), inbound("Ev1", owner="proc-b")]
+    )
+    first, again, second, copy = ids
+    assert again is None and copy is None  # already there, or a later copy in the same batch
+    assert first is not None and second is not None and len({earlier, first, second}) == 3
+    assert [(e.id, e.delivery_id) for e in store.pending_inbound(channel="slack")] == [
+        (earlier, "Ev0"),
+        (first, "Ev1"),
+        (second, "Ev2"),
+    ]
+    assert store.record_inbounds([]) == []
+
+
+def test_a_batch_with_one_unstorable_delivery_records_none_of_them(store: Store) -> None:
+    with pytest.raises(StorageError):
+        store.record_inbounds([inbound("Ev1"), inbound("Ev2", payload={"when": datetime.now(UTC)})])
+    assert store.pending_inbound(channel="slack") == []
+
+
 def test_a_delivery_that_is_not_json_is_refused(store: Store) -> None:
     with pytest.raises(StorageError):
         store.record_inbound(inbound(payload={"when": datetime.now(UTC)}))

@@ -91,6 +91,7 @@ from bot.backend.simulator.http_schemas import (
 from bot.backend.simulator.oauth_server import KNOWN_SCOPES, AuthorizationServer, Grant, OAuthError
 from bot.backend.simulator.state_file import SimEvent
 from bot.backend.simulator.tenant import DEMO_TENANT_FILE, AllowedRoles, UserConfig, load_tenant
+from bot.heap import settle_startup_heap
 
 log = logging.getLogger(__name__)
 
@@ -1081,6 +1082,7 @@ def serve(
     app = build_app(
         core, faults=faults, client_id=client_id, client_secret=client_secret, admin_token=admin_token
     )
+    settle_startup_heap()
     uvicorn.run(app, host=host, port=port, ws="websockets-sansio", log_level="info")
 
 

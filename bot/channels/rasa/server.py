@@ -103,4 +103,8 @@ def build_action_server(services: RasaServices) -> Sanic:
 def serve(services: RasaServices, *, host: str = "127.0.0.1", port: int = 5055) -> None:
     import uvicorn
 
-    uvicorn.run(build_action_server(services), host=host, port=port, log_level="warning", lifespan="on")
+    from bot.heap import settle_startup_heap
+
+    app = build_action_server(services)
+    settle_startup_heap()
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")

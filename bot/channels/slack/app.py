@@ -575,7 +575,7 @@ def _recorded(
         inbound = parse(body)
         if inbound is not None:
             context[_INBOUND] = inbound
-            context[_ENTRY] = channel.deliveries.record(inbound)  # raises: a 500, Slack retries
+            context[_ENTRY] = await channel.deliveries.record(inbound)  # raises: a 500, Slack retries
         await next_()
 
     return record
