@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from typing import Annotated, Any
 
@@ -29,6 +30,23 @@ app.add_typer(serve_app, name="serve")
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"loginbot: {message}", err=True)
     return typer.Exit(code=2)
+
+
+def _invalid_setting(error: ValueError) -> typer.Exit:
+    """A malformed setting (pydantic's ValidationError, a ValueError): each variable named with
+    what is wrong and the value given (never a secret's), without pydantic's documentation links."""
+    problems = getattr(error, "errors", None)
+    if not callable(problems):
+        return _fail(f"invalid setting: {error}")
+    lines = []
+    for problem in problems():
+        name = ".".join(str(part) for part in problem.get("loc", ())) or "a setting"
+        given = "" if _SECRET_NAME.search(name) else f" (got {problem.get('input')!r})"
+        lines.append(f"invalid setting {name}: {problem.get('msg', 'not valid')}{given}")
+    return _fail("\nloginbot: ".join(lines))
+
+
+_SECRET_NAME = re.compile(r"SECRET|TOKEN|KEY|PASSWORD", re.IGNORECASE)
 
 
 @app.command()
@@ -62,7 +80,7 @@ def chat(
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     except ValueError as error:  # pydantic's ValidationError for a malformed setting
-        raise _fail(f"invalid setting: {error}") from None
+        raise _invalid_setting(error) from None
     code = asyncio.run(run_chat(assistant, user, lang, verifier))
     raise typer.Exit(code=code)
 
@@ -143,7 +161,7 @@ def serve_actions(
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     except ValueError as error:  # pydantic's ValidationError for a malformed setting
-        raise _fail(f"invalid setting: {error}") from None
+        raise _invalid_setting(error) from None
     typer.echo(f"loginbot Rasa action server on http://{host}:{port}/webhook")
     serve(services, host=host, port=port)
 
@@ -170,7 +188,7 @@ def serve_slack(
     try:
         settings = Settings()
     except ValueError as error:  # pydantic's ValidationError for a malformed setting
-        raise _fail(f"invalid setting: {error}") from None
+        raise _invalid_setting(error) from None
     missing = [
         name
         for name, value in (
@@ -331,7 +349,7 @@ def _troubleshooter() -> tuple[Any, Any]:
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     except ValueError as error:  # pydantic's ValidationError for a malformed setting
-        raise _fail(f"invalid setting: {error}") from None
+        raise _invalid_setting(error) from None
     admins = settings.admin_emails | {OPERATOR}
     return Troubleshooter(backend, store, admins=admins), backend
 

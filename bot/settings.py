@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     wxcc_client_id: str = Field("", validation_alias="WXCC_CLIENT_ID")
     wxcc_client_secret: SecretStr | None = Field(None, validation_alias="WXCC_CLIENT_SECRET")
     wxcc_oauth_url: str = Field("https://webexapis.com/v1", validation_alias="WXCC_OAUTH_URL")
+    # REST requests in flight at once per process (more wait their turn): 16 keeps up with the
+    # loopback simulator; a real tenant's latency (each call ~100+ ms) may want more.
+    wxcc_max_connections: int = Field(16, ge=1, le=256, validation_alias="WXCC_MAX_CONNECTIONS")
     # Where the contact center's sign-in sends the user back (register it in the Webex integration).
     oauth_redirect_uri: str = Field(
         "http://127.0.0.1:8765/oauth/callback", validation_alias="LOGINBOT_OAUTH_REDIRECT_URI"

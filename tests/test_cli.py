@@ -18,10 +18,13 @@ INTENTS = {
 TIMEOUT = 120
 
 
-def loginbot(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGINBOT_")}
+def loginbot(
+    tmp_path: Path, *args: str, stdin: str | None = None, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGINBOT_", "WXCC_", "SLACK_"))}
     env["LOGINBOT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
     env["LOGINBOT_SIMULATOR_STATE"] = str(tmp_path / "sim.json")
+    env.update(settings)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
@@ -110,3 +113,22 @@ def test_an_unknown_command_fails_cleanly(tmp_path: Path) -> None:
     result = loginbot(tmp_path, "no-such-command")
     assert result.returncode != 0
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_malformed_settings_are_each_named_with_what_is_wrong(tmp_path: Path) -> None:
+    result = loginbot(
+        tmp_path,
+        "chat",
+        "--user",
+        "ava.lead@example.com",
+        stdin="",
+        LOGINBOT_BACKEND="nope",
+        WXCC_MAX_CONNECTIONS="0",
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "loginbot: invalid setting LOGINBOT_BACKEND: Input should be 'simulator' or 'wxcc' (got 'nope')",
+        "loginbot: invalid setting WXCC_MAX_CONNECTIONS: Input should be greater than or equal to 1"
+        " (got '0')",
+    ]
+    assert "Traceback" not in result.stderr and "errors.pydantic.dev" not in result.stderr

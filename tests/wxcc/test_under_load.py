@@ -121,3 +121,28 @@ def test_organization_configuration_is_read_once_for_users_signing_in_together(t
     assert sum(path.endswith("/v2/dial-plan") for path in paths) == 1
     assert sum(path.endswith("/v2/auxiliary-code") for path in paths) == 1
     assert sum(path.endswith("/v2/team") for path in paths) == len(users)  # each user's own teams
+
+
+def test_the_requests_in_flight_are_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from bot.backend.wxcc.adapter import WxccBackend
+    from bot.settings import Settings
+
+    monkeypatch.chdir(tmp_path)  # no .env file of the developer's
+    required = {
+        "LOGINBOT_SECRET_KEY": SECRET,
+        "WXCC_ORG_ID": "demo-org",
+        "WXCC_CLIENT_ID": "loginbot-test",
+        "WXCC_CLIENT_SECRET": "not-a-real-secret",
+    }
+    for name, value in required.items():
+        monkeypatch.setenv(name, value)
+    tokens = store(tmp_path)
+    assert WxccBackend.from_settings(Settings(), store=tokens).config.max_connections == 16
+    monkeypatch.setenv("WXCC_MAX_CONNECTIONS", "48")
+    assert WxccBackend.from_settings(Settings(), store=tokens).config.max_connections == 48
+    for wrong in ("0", "many", "100000"):
+        monkeypatch.setenv("WXCC_MAX_CONNECTIONS", wrong)
+        with pytest.raises(ValidationError):
+            Settings()

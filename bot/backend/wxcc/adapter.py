@@ -147,6 +147,7 @@ class WxccBackend:
             client_secret=settings.wxcc_client_secret.get_secret_value(),
             oauth_url=settings.wxcc_oauth_url,
             redirect_uri=redirect_uri,
+            max_connections=settings.wxcc_max_connections,
         )
         cipher = Cipher(settings.secret_key.get_secret_value())
         return cls(config, tokens=OAuth(config, store=store, cipher=cipher), http=http)
