@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from bot.channels.slack import build_app, make_client
@@ -82,3 +84,18 @@ def test_serve_slack_is_listed_in_the_help(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0 and "slack" in result.stdout and "actions" in result.stdout
+
+
+def test_building_the_app_with_the_token_in_the_environment_warns_of_nothing(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt reads SLACK_BOT_TOKEN itself and would warn at every start that it goes unused."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
+    assistant: Any = SimpleNamespace(store=None)
+    with caplog.at_level(logging.DEBUG):
+        build_app(
+            assistant,
+            signing_secret="s",
+            client=make_client("xoxb-from-the-environment", api_url="http://127.0.0.1:9/"),
+        )
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

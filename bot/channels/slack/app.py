@@ -22,6 +22,8 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.logger import get_bolt_logger
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -441,6 +443,9 @@ def build_app(
     # lazily at the first request, so an injected client needs no `token_verification_enabled`.
     if client is None:
         client = make_client(token, api_url=api_url)
+    # Bolt reads SLACK_BOT_TOKEN by itself and warns that it is unused, since the app gets a client
+    # made from that very token: a warning at every start that asks nothing of the operator.
+    logging.getLogger(get_bolt_logger(AsyncApp).name).addFilter(_QUIET_TOKEN_FROM_ENVIRONMENT)
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
@@ -449,6 +454,14 @@ def build_app(
     )
     _register(app, channel or SlackChannel(assistant, identities or Identities()))
     return app
+
+
+class _TokenFromEnvironment(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_QUIET_TOKEN_FROM_ENVIRONMENT = _TokenFromEnvironment()
 
 
 def _team_of(body: dict[str, Any]) -> str:
