@@ -107,6 +107,9 @@ def simulator(
     admin_token: Annotated[
         str | None, typer.Option(help="Require this X-Admin-Token on /admin/... (loopback only anyway).")
     ] = None,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every HTTP request (off for load tests: a line per request).")
+    ] = True,
 ) -> None:
     """Serve the simulator as the Webex Contact Center API (REST, websocket, OAuth) on loopback."""
     from bot.backend.simulator.faults import Faults
@@ -138,6 +141,7 @@ def simulator(
         state_path=state,
         faults=faults,
         admin_token=admin_token,
+        access_log=access_log,
         outage=outage,
     )
 

@@ -123,3 +123,16 @@ def test_the_simulator_command_starts_with_an_outage(tmp_path: Path) -> None:
         assert team_listing(base_url, "no-token").status_code == 401
     finally:
         process.kill()
+
+
+def test_the_simulator_command_logs_requests_unless_told_not_to(tmp_path: Path) -> None:
+    """An access line per request by default; `--no-access-log` for load tests (the core's own event
+    log, which the storm benchmark reads, stays)."""
+    for options, logged in (((), True), (("--no-access-log",), False)):
+        process, base_url = start_simulator(tmp_path, *options)
+        try:
+            assert team_listing(base_url, "no-token").status_code == 401
+            httpx.get(f"{base_url}/admin/outage").raise_for_status()  # a barrier after that request
+        finally:
+            process.kill()
+        assert ('"GET /organization/' in process.transcript()) is logged, process.transcript()

@@ -1072,9 +1072,11 @@ def serve(
     client_secret: str | None = "simulator-secret",
     admin_token: str | None = None,
     outage: bool = False,
+    access_log: bool = True,
 ) -> None:
     """Serve a tenant file (the demo when None) until interrupted (blocking); `outage` starts the
-    tenant with its API outage switched on (`PUT /admin/outage` switches it off)."""
+    tenant with its API outage switched on (`PUT /admin/outage` switches it off); `access_log`:
+    uvicorn's line per HTTP request (the core's own event log is kept either way)."""
     tenant = load_tenant(tenant_file if tenant_file is not None else DEMO_TENANT_FILE)
     core = SimulatorCore(tenant, Path(state_path) if state_path is not None else None)
     if outage:
@@ -1083,7 +1085,7 @@ def serve(
         core, faults=faults, client_id=client_id, client_secret=client_secret, admin_token=admin_token
     )
     settle_startup_heap()
-    uvicorn.run(app, host=host, port=port, ws="websockets-sansio", log_level="info")
+    uvicorn.run(app, host=host, port=port, ws="websockets-sansio", log_level="info", access_log=access_log)
 
 
 class SimulatorServer:
