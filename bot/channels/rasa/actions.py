@@ -47,6 +47,7 @@ from bot.flow.catalog import Catalog
 from bot.flow.engine import TurnContext, UserMessage
 from bot.flow.replies import Reply, ReplyKind
 from bot.flow.state import FlowState, Step
+from bot.flow.troubleshooting import mentioned_name
 from bot.identity import RequestStatus, VerifyStatus, normalize_email
 from bot.troubleshoot import Checklist, NotAllowed, TrackingIdNotFound
 from storage import ConversationKey
@@ -190,11 +191,6 @@ _TRACKING_ID = re.compile(
     r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
 )
 _EMAIL_IN_TEXT = re.compile(r"[^@\s<>\"',;:()]+@[^@\s<>\"',;:()]+\.[A-Za-z]{2,}")
-# Capitalized words that are products or roles, not somebody's name.
-_NOT_NAMES = frozenset(
-    {"microsoft", "teams", "desktop", "webex", "contact", "center", "centre", "slack", "rasa", "supervisor"}
-    | {"agent", "extension", "e911", "webrtc", "chrome", "firefox", "safari", "edge", "windows", "mac"}
-)
 
 
 def tracking_id_in(text: str) -> str | None:
@@ -210,31 +206,11 @@ def email_in(text: str) -> str | None:
     return None
 
 
-def _is_name_word(word: str) -> bool:
-    letters = word.replace("-", "").replace("'", "").replace("\u2019", "")
-    return (
-        letters.isalpha() and word[:1].isupper() and not word.isupper() and word.casefold() not in _NOT_NAMES
-    )
-
-
-def name_in(text: str) -> str | None:
-    """Somebody's name in a request ("checklist for Ava Lead", "pourquoi Inès ne peut pas..."): the
-    first run of capitalized words that do not start a sentence. Lowercase text names nobody (the
-    user can give an email instead)."""
-    run: list[str] = []
-    sentence_start = True
-    for raw in text.split():
-        word = raw.strip('.,;:!?()"«»')
-        possessive = word.endswith(("'s", "\u2019s"))
-        bare = word[:-2] if possessive else word
-        if not sentence_start and bare and _is_name_word(bare):
-            run.append(bare)
-            if possessive or raw.endswith((",", ";", ":", ".", "!", "?")):
-                break
-        elif run:
-            break
-        sentence_start = raw.endswith((".", "!", "?"))
-    return " ".join(run) or None
+def name_in(text: str, language: str) -> str | None:
+    """Somebody's name in a request ("checklist for ava lead", "pourquoi Inès ne peut pas..."), read
+    as the flow reads it in Slack and the terminal (`bot.flow.troubleshooting.mentioned_name`)."""
+    catalog = Catalog.default()
+    return mentioned_name(text, lambda key: catalog.words(language, key))
 
 
 class TroubleshootLogin(LoginbotAction):
@@ -263,7 +239,7 @@ class TroubleshootLogin(LoginbotAction):
                 checklist = await troubleshooter.by_tracking_id(email, tracking_id, language)
             elif target:
                 checklist = await troubleshooter.checklist(email, target, language)
-            elif (name := name_in(text)) is not None:
+            elif (name := name_in(text, language)) is not None:
                 people = await troubleshooter.find_people(email, name)
                 if not people:
                     self.say_key(dispatcher, language, "rasa.troubleshoot_nobody", name=name)
