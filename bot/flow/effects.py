@@ -127,7 +127,7 @@ class Unanswered(StrEnum):
     TRACKING_ID_UNKNOWN = "tracking_id_unknown"
     NOBODY = "nobody"  # no tenant user has this name
     SEVERAL = "several"  # several users have this name: ask which one
-    NO_DIRECTORY = "no_directory"  # this backend cannot look users up by name: ask for an email
+    NO_DIRECTORY = "no_directory"  # users cannot be looked up by name (now): ask for an email
     FAILED = "failed"
 
 

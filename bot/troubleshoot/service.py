@@ -47,7 +47,8 @@ class NotAllowed(Exception):
 
 
 class DirectoryUnavailable(LookupError):
-    """This backend cannot look users up by name: ask for an email address instead."""
+    """Users cannot be looked up by name (this backend cannot, or not for this requester right
+    now): ask for an email address instead."""
 
 
 class TrackingIdNotFound(LookupError):
@@ -127,7 +128,7 @@ class Troubleshooter:
         """
         who = _fold(requester_email)
         basis = await self.admin_basis(who)
-        people = await self.directory.people()
+        people = await self.directory.people(name, who)
         if people is None:
             audit.info("troubleshoot query=name requester=%s decision=no-directory", who)
             raise DirectoryUnavailable(name)

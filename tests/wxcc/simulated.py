@@ -103,6 +103,9 @@ class OnOneLoop:
     async def logout(self, user: UserProfile, reason: str = "Signed out from loginbot") -> Outcome:
         return await self._call(self.inner.logout(user, reason))
 
+    async def people_named(self, requester: str, prefix: str) -> list[tuple[str, str]]:
+        return await self._call(self.inner.people_named(requester, prefix))
+
     def add_listener(self, listener: NotificationListener) -> None:
         self.inner.add_listener(listener)
 

@@ -7,7 +7,8 @@ module only translates HTTP and websocket traffic to core calls and core outcome
 
 Routes (see `build_app`):
 
-* OAuth (Webex's): `GET|POST /v1/authorize`, `POST /v1/access_token`, `GET /v1/people/me`.
+* OAuth (Webex's): `GET|POST /v1/authorize`, `POST /v1/access_token`, `GET /v1/people/me`, and
+  the directory search `GET /v1/people?displayName=|email=`.
 * Configuration (`cjp:config_read`): `GET /organization/{orgid}/v2/user/by-ci-user-id/{id}`,
   `/agent-profile/{id}`, `/v2/team`, `/v2/dial-plan`, `/v2/auxiliary-code`.
 * Runtime (`cjp:user`, 202 + a notification): `POST /v1/notification/subscribe` (200),
@@ -102,7 +103,9 @@ CONFIG_SCOPES = ("cjp:config_read", "cjp:config")
 MAX_RECORDED_REQUESTS = 1000
 _MAX_SUBSCRIPTIONS = 10_000
 _API_PREFIXES = ("/v1/notification/", "/v1/agents/", "/organization/")
-_OAUTH_PATHS = ("/v1/authorize", "/v1/access_token", "/v1/people/me")
+_OAUTH_PATHS = ("/v1/authorize", "/v1/access_token", "/v1/people/me", "/v1/people")
+PEOPLE_SCOPES = ("spark:people_read",)
+MAX_PEOPLE = 1000  # Webex's largest `max` for a people listing
 _ROLE_SETS = {
     frozenset({"agent"}): Role.AGENT,
     frozenset({"supervisor"}): Role.SUPERVISOR,
@@ -730,33 +733,69 @@ def _routes(service: SimulatorService) -> list[Route | WebSocketRoute]:
             return _oauth_json(error, tid)
         return JSONResponse(tokens.as_json(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
+    def person(user: UserConfig) -> dict[str, Any]:
+        """A user as Webex's People API describes one."""
+        return {
+            "id": user.ci_user_id,
+            "emails": [user.email],
+            "phoneNumbers": [],
+            "displayName": user.display_name,
+            "nickName": user.first_name or user.display_name,
+            "firstName": user.first_name,
+            "lastName": user.last_name,
+            "orgId": service.org_id,
+            "type": "person",
+            "loginEnabled": True,
+        }
+
+    def people_problem(problem: _Problem, tid: str) -> Response:
+        body = {
+            "message": problem.description,
+            "errors": [{"description": problem.description}],
+            "trackingId": tid,
+        }
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if problem.status == 401 else {}
+        return JSONResponse(body, status_code=problem.status, headers=headers)
+
     async def people_me(request: Request) -> Response:
         tid = tracking_id_of(request)
         try:
             _, user = service.bearer(request, ())
         except _Problem as problem:
-            body = {
-                "message": problem.description,
-                "errors": [{"description": problem.description}],
-                "trackingId": tid,
-            }
-            return JSONResponse(
-                body, status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-            )
-        return JSONResponse(
-            {
-                "id": user.ci_user_id,
-                "emails": [user.email],
-                "phoneNumbers": [],
-                "displayName": user.display_name,
-                "nickName": user.first_name or user.display_name,
-                "firstName": user.first_name,
-                "lastName": user.last_name,
-                "orgId": service.org_id,
-                "type": "person",
-                "loginEnabled": True,
-            }
-        )
+            return people_problem(_Problem(401, problem.description), tid)
+        return JSONResponse(person(user))
+
+    async def people_list(request: Request) -> Response:
+        """`GET /v1/people`: Webex's directory search. `displayName` matches the start of a display,
+        first or last name (case aside), `email` one address; one of them is required, as Webex
+        requires of anyone but an administrator. `max`: 1 to 1000 (100 by default)."""
+        tid = tracking_id_of(request)
+        try:
+            service.bearer(request, PEOPLE_SCOPES)
+            query = request.query_params
+            name = query.get("displayName", "").strip().casefold()
+            email = query.get("email", "").strip().casefold()
+            if not name and not email:
+                raise _Problem(400, "displayName, email or id is required")
+            try:
+                limit = int(query.get("max", "100"))
+            except ValueError:
+                raise _Problem(400, "max must be a number") from None
+            if not 1 <= limit <= MAX_PEOPLE:
+                raise _Problem(400, f"max must be between 1 and {MAX_PEOPLE}")
+        except _Problem as problem:
+            return people_problem(problem, tid)
+
+        def named(user: UserConfig) -> bool:
+            names = (user.display_name, user.first_name or "", user.last_name or "")
+            return any(n.casefold().startswith(name) for n in names)
+
+        found = [
+            person(user)
+            for user in tenant.users
+            if (not email or user.email.casefold() == email) and (not name or named(user))
+        ]
+        return JSONResponse({"items": found[:limit]})
 
     # -- configuration reads --------------------------------------------------------------------
 
@@ -979,6 +1018,7 @@ def _routes(service: SimulatorService) -> list[Route | WebSocketRoute]:
         Route("/v1/authorize", authorize, methods=["GET", "POST"]),
         Route("/v1/access_token", access_token, methods=["POST"]),
         Route("/v1/people/me", people_me, methods=["GET"]),
+        Route("/v1/people", people_list, methods=["GET"]),
         Route(f"{org}/v2/user/by-ci-user-id/{{id}}", _api(user_by_ci_id), methods=["GET"]),
         Route(f"{org}/agent-profile/{{id}}", _api(agent_profile), methods=["GET"]),
         Route(f"{org}/v2/team", _api(teams), methods=["GET"]),

@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 
 _PAGE_SIZE = 100
 _MAX_PAGES = 50
+PEOPLE_LIMIT = 100  # people one name search returns (Webex: `max`, 1-1000): a name, not a listing
 
 
 class _Refused(Exception):
@@ -239,6 +240,27 @@ class WxccBackend:
             profile, default_code, time.monotonic() + self.config.profile_cache_seconds
         )
         return profile
+
+    async def people_named(self, requester: str, prefix: str) -> list[tuple[str, str]]:
+        """People of the organization whose name starts with `prefix`, as `requester` may see them
+        (Webex's `GET people?displayName=`, which matches display, first and last names, with the
+        requester's token: `spark:people_read`): (email, display name) pairs, at most
+        `PEOPLE_LIMIT`. AuthorizationRequired when the requester never authorized loginbot;
+        BackendUnavailable when the service cannot answer."""
+        url = f"{self.config.oauth_url.rstrip('/')}/people"
+        try:
+            body, _ = await self._get(
+                normalize_email(requester), url, {"displayName": prefix, "max": PEOPLE_LIMIT}
+            )
+        except (ApiError, NetworkError) as error:
+            raise _service_error(error) from None
+        items = body.get("items") if isinstance(body, dict) else None
+        found: list[tuple[str, str]] = []
+        for item in items if isinstance(items, list) else []:
+            emails = item.get("emails") if isinstance(item, dict) else None
+            if isinstance(emails, list) and emails and isinstance(emails[0], str):
+                found.append((emails[0], str(item.get("displayName") or emails[0])))
+        return found
 
     async def _read_profile(self, email: str) -> tuple[UserProfile, str | None]:
         me, _ = await self._get(email, f"{self.config.oauth_url.rstrip('/')}/people/me")
