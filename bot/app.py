@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.assistant import Assistant
@@ -48,5 +49,9 @@ def build_assistant(settings: Settings | None = None) -> Assistant:
     recognizer.threshold = settings.nlu_threshold
     troubleshooter = Troubleshooter(backend, store, admins=settings.admin_emails)
     return Assistant(
-        engine=FlowEngine(recognizer), store=store, backend=backend, troubleshooter=troubleshooter
+        engine=FlowEngine(recognizer),
+        store=store,
+        backend=backend,
+        troubleshooter=troubleshooter,
+        in_flight_grace=timedelta(seconds=settings.in_flight_grace),
     )

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -46,6 +46,7 @@ from bot.flow.effects import (
     Troubleshoot,
 )
 from bot.flow.engine import MAX_DELIVERIES_KEPT, FlowEngine, TurnContext, TurnResult, UserMessage
+from bot.flow.inputs import IN_FLIGHT_GRACE
 from bot.flow.numbers import mask
 from bot.flow.replies import Reply, ReplyKind, replies_from_json, replies_to_json
 from bot.flow.state import Answers, FlowState, Purpose, SavedPreferences
@@ -141,10 +142,14 @@ class Assistant:
         store: Store,
         backend: ContactCenter,
         troubleshooter: Troubleshooter | None = None,
+        in_flight_grace: timedelta = IN_FLIGHT_GRACE,
     ) -> None:
         self.engine = engine
         self.store = store
         self.backend = backend
+        # How long a backend call a turn started may still be under way (LOGINBOT_IN_FLIGHT_GRACE):
+        # past it, a call whose turn never recorded the outcome is checked, never sent again.
+        self.in_flight_grace = in_flight_grace
         # The checklist and the report (U3); administrators are the tenant's unless `build_assistant`
         # passes LOGINBOT_ADMINS.
         self.troubleshooter = troubleshooter or Troubleshooter(backend, store)
@@ -157,6 +162,37 @@ class Assistant:
         """The greeting, or where a conversation left midway stands (even after a restart)."""
         return await self._guarded(
             key, lambda state, context: self.engine.open(state, context), _Locale(locale, language)
+        )
+
+    def interrupted_call_due(self, key: ConversationKey) -> datetime | None:
+        """When the backend call this conversation has in flight counts as interrupted (its turn
+        died: `settle` then checks it), or None when no call is in flight."""
+        stored = self.store.load_conversation(key)
+        if stored is None:
+            return None
+        state = self._state_of(stored.state, key)
+        if not state.in_flight:
+            return None
+        return (state.in_flight_since or state.updated_at) + self.in_flight_grace
+
+    async def settle(
+        self,
+        key: ConversationKey,
+        *,
+        locale: str | None = None,
+        outbox: ReplyOutbox | None = None,
+        delivery_id: str | None = None,
+    ) -> list[Reply]:
+        """A turn without a message, after a restart: the call an interrupted turn left in flight is
+        checked once past the grace, and how it ended is said (nothing when no call is in flight, or
+        while it may still be under way). With `outbox` and a `delivery_id`, the replies are stored
+        with the turn until posted, as `handle` stores a message's."""
+        due = self.interrupted_call_due(key)
+        if due is None or due > datetime.now(UTC):
+            return []  # nothing to check yet: no turn, no commit
+        keep = _Keep(outbox, delivery_id) if outbox and delivery_id else None
+        return await self._guarded(
+            key, lambda state, context: self.engine.settle(state, context), _Locale(locale, None), keep
         )
 
     async def handle(
@@ -361,6 +397,7 @@ class Assistant:
             authorize_url=authorize_url,
             locale=locale.locale,
             language=locale.language,
+            in_flight_grace=self.in_flight_grace,
         )
 
     # --- commits -----------------------------------------------------------------------------------

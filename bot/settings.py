@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(None, validation_alias="LOGINBOT_SECRET_KEY")
     log_level: str = Field("WARNING", validation_alias="LOGINBOT_LOG_LEVEL")
     nlu_threshold: float = Field(0.3, validation_alias="LOGINBOT_NLU_THRESHOLD")
+    # Seconds a contact-center call may still be under way: past it, a call whose turn never
+    # recorded the outcome (the process died) is checked, and the user told how it ended.
+    in_flight_grace: float = Field(60.0, ge=1, le=3600, validation_alias="LOGINBOT_IN_FLIGHT_GRACE")
 
     wxcc_api_url: str = Field("https://api.wxcc-us1.cisco.com", validation_alias="WXCC_API_URL")
     wxcc_org_id: str = Field("", validation_alias="WXCC_ORG_ID")

@@ -344,6 +344,46 @@ def test_after_a_crash_the_next_turn_checks_the_session_instead_of_signing_in_ag
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("signed_in_before_the_crash", [False, True])
+def test_settling_after_a_crash_tells_the_outcome_once_the_grace_has_passed(
+    tmp_path: Path, signed_in_before_the_crash: bool
+) -> None:
+    """`Assistant.settle`, what a restarted Slack server runs for a conversation its predecessor
+    left with a call in flight: nothing while the call may be under way, then a session check
+    (never a second sign-in) and its outcome; nothing more after that, nor without a call."""
+
+    async def scenario() -> None:
+        rig = Rig(tmp_path)
+        rig.assistant.in_flight_grace = timedelta(seconds=30)
+        assert await rig.assistant.settle(KEY) == []  # never talked: nothing in flight
+        assert rig.assistant.interrupted_call_due(KEY) is None
+        await rig.assistant.open(KEY)
+        await say_all(rig.assistant, TO_CONFIRM)
+        if signed_in_before_the_crash:
+            rig.core.station_login(
+                AVA,
+                LoginRequest(Role.SUPERVISOR_AGENT, CallPreference.DIAL_NUMBER, "+12125550102", "t-billing"),
+            )
+        _crash_midway(rig, timedelta(seconds=10))
+        due = rig.assistant.interrupted_call_due(KEY)
+        assert due is not None and timedelta(seconds=19) < due - datetime.now(UTC) <= timedelta(seconds=20)
+        version = rig.store.load_conversation(KEY).version  # type: ignore[union-attr]
+        assert await rig.assistant.settle(KEY) == []  # may still be under way
+        assert rig.store.load_conversation(KEY).version == version  # type: ignore[union-attr]
+
+        _crash_midway(rig, timedelta(seconds=31))
+        replies = await rig.assistant.settle(KEY)
+        expected = "reconcile.signed_in" if signed_in_before_the_crash else "reconcile.not_signed_in"
+        assert keys(replies) == [expected]
+        assert rig.state().in_flight is None and rig.assistant.interrupted_call_due(KEY) is None
+        assert await rig.assistant.settle(KEY) == []  # said once
+        logins = [e for e in rig.core.events(AVA) if e.kind == "StationLogin"]
+        assert len(logins) == (1 if signed_in_before_the_crash else 0)
+        await rig.assistant.aclose()
+
+    asyncio.run(scenario())
+
+
 def test_a_call_still_under_way_is_not_sent_again(tmp_path: Path) -> None:
     async def scenario() -> None:
         rig = Rig(tmp_path)

@@ -22,7 +22,6 @@ from bot.flow.effects import (
 )
 from bot.flow.inputs import (
     CONFIDENT,
-    IN_FLIGHT_GRACE,
     MAX_MESSAGE_CHARS,
     NUMBERISH,
     Parsed,
@@ -145,13 +144,28 @@ class Dialog(Troubleshooting):
 
     def in_flight_pending(self) -> bool:
         """A backend call of an earlier turn has no recorded outcome: wait for it, or check (X2)."""
-        age = self.context.now - (self.state.in_flight_since or self.state.updated_at)
-        if age < IN_FLIGHT_GRACE:
+        if not self.in_flight_interrupted():
             self.say("busy.still_working")
             return True
+        self.reconcile()
+        return True
+
+    def in_flight_interrupted(self) -> bool:
+        """The call in flight is older than the grace: its turn died (a crash) or lost its result."""
+        age = self.context.now - (self.state.in_flight_since or self.state.updated_at)
+        return age >= self.context.in_flight_grace
+
+    def reconcile(self) -> None:
+        """Ask the contact center how the interrupted call ended, instead of sending it again."""
         self.state.in_flight = "reconcile"
         self.effects.append(CheckSession(reconcile=True))
-        return True
+
+    def settle(self) -> None:
+        """No message: a call in flight that its turn never finished is checked once it is past the
+        grace (a process restarted after a crash tells the user the outcome without being asked);
+        nothing while it may still be under way, or when no call is in flight."""
+        if self.state.in_flight and self.in_flight_interrupted():
+            self.reconcile()
 
     def global_command(self, parse: Parsed, text: str) -> bool:
         folded = text.casefold().strip(" .!?")

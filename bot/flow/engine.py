@@ -46,6 +46,12 @@ class FlowEngine:
         turn.handle(message)
         return turn.result()
 
+    def settle(self, state: FlowState, context: TurnContext) -> TurnResult:
+        """Check a backend call an interrupted turn left in flight, once past its grace (X2)."""
+        turn = Turn(self.recognizer, self.catalog, state, context)
+        turn.settle()
+        return turn.result()
+
     def on_event(self, state: FlowState, event: Event, context: TurnContext) -> TurnResult:
         turn = Turn(self.recognizer, self.catalog, state, context)
         turn.handle_event(event)

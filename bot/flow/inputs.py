@@ -80,6 +80,8 @@ class TurnContext:
     locale: str | None = None  # the chat platform's locale, e.g. "fr-FR"
     language: str | None = None  # a language the user chose outside the chat (`--lang`, a setting)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # How long a backend call an earlier turn started may still be under way (LOGINBOT_IN_FLIGHT_GRACE).
+    in_flight_grace: timedelta = IN_FLIGHT_GRACE
 
 
 @dataclass

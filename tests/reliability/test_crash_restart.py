@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -362,6 +363,60 @@ def test_a_sign_in_under_way_at_the_kill_is_never_sent_again(
                 assert holder is not None and tuple(holder.key) == tuple(slack_key(email))
         finally:
             store.close()
+
+
+def test_the_outcome_of_a_sign_in_under_way_at_the_kill_is_told_after_the_restart_unasked(
+    tmp_path: Path, double: SlackDouble, tenant_file: Path
+) -> None:
+    """As above, but nobody writes after the restart: once the call's grace has passed
+    (LOGINBOT_IN_FLIGHT_GRACE, short here), the restarted server checks each session itself and
+    tells each user how their sign-in ended, once, without sending anything again."""
+    emails = load_emails(2)
+    database = f"sqlite:///{tmp_path / 'bot.db'}"
+    env_grace = {**GRACE, "LOGINBOT_IN_FLIGHT_GRACE": "6"}
+    with served_simulator(tenant_file) as server:
+        authorize_all(server, database, emails)
+        bot = BotProcess(bot_env(database, double, **wxcc_env(server), **env_grace), tmp_path).start()
+        slack = SlackClient(double, bot.url)
+        try:
+
+            def to_confirm(email: str) -> None:
+                for how, value, step in PATH_TO_CONFIRM:
+                    assert slack.turn(email, how, value)[-1] == f"ask.{step}"
+
+            assert run_threads([partial(to_confirm, e) for e in emails]) == []
+
+            def login_requests() -> list[Any]:
+                return [r for r in server.requests if (r.method, r.path) == ("POST", "/v1/agents/login")]
+
+            server.faults = Faults(latency_ms=3000)
+            for email in emails:
+                assert slack.click(email, "confirm:yes").status_code == 200
+            wait_until(lambda: len(login_requests()) == len(emails), what="the sign-ins on the wire")
+            bot.kill()
+            wait_until(
+                lambda: all(server.core.session(e) for e in emails), what="the contact center to finish"
+            )
+            server.faults = Faults()
+            marks = {email: len(dm_posts(double, email)) for email in emails}
+
+            bot.start()  # and nobody writes
+            for email in emails:
+
+                def told(email: str = email) -> list[str]:
+                    return keys_of(dm_posts(double, email)[marks[email] :])
+
+                wait_until(told, timeout=45.0, what=f"{email} told the outcome")
+            time.sleep(1.0)  # anything said twice would be said by now
+            for email in emails:
+                assert keys_of(dm_posts(double, email)[marks[email] :]) == ["reconcile.signed_in"], email
+                assert stored_state(database, email).in_flight is None
+            assert len(login_requests()) == len(emails)  # checked, never sent again
+        finally:
+            slack.close()
+            bot.stop()
+        for email in emails:
+            assert len(station_logins(server.core.events(email), email)) == 1, email
 
 
 def test_a_message_acknowledged_but_not_yet_run_at_the_kill_is_answered_after_the_restart(

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -50,6 +51,7 @@ DEFAULT_API_URL = "https://slack.com/api/"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _EXPIRED = "choice.expired"
 MAX_TURNS_AT_ONCE = 64
+SETTLE_MARGIN = 0.05  # seconds past a call's grace before settling it (the flow compares inclusively)
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -93,6 +95,7 @@ class SlackChannel:
         # them all (a 1,000-user storm: seconds); this keeps the loop's queue short.
         self._admission = asyncio.Semaphore(MAX_TURNS_AT_ONCE)
         self._resumed: set[ConversationKey] = set()  # DMs this process has offered to resume (X2)
+        self._settling: set[asyncio.Task[None]] = set()  # `settle_later` tasks, kept until done
         self._ims: dict[tuple[str, str], str] = {}  # (workspace, user) -> the bot's DM channel id
 
     # --- one delivery -----------------------------------------------------------------------------
@@ -228,6 +231,47 @@ class SlackChannel:
                 client, address.destination, address.user_id, messages, team_id=address.team_id
             )
             self.deliveries.store.mark_outbound_posted(record.id)
+
+    def settle_later(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+        """In the background: `settle` this user's conversation (the recovery calls this for each user
+        whose deliveries a dead process left unfinished)."""
+        task = asyncio.get_running_loop().create_task(self.settle(client, team_id, user_id))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def settle(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+        """A contact-center call that a dead process started for this user (a sign-in sent just before
+        a crash) and never recorded the outcome of: once past its grace, check how it ended and say
+        so in the DM, without waiting for the user's next message (X2). Nothing when no call is in
+        flight; a message from the user meanwhile settles it first (and this then says nothing)."""
+        try:
+            im = await self.im_channel(client, team_id, user_id)
+            if im is None:
+                return
+            destination = Destination(channel=im)
+            user = await self.user(client, team_id, user_id, destination)
+            if user is None:
+                return
+            key = conversation_key(team_id, user.email)
+            due = self.assistant.interrupted_call_due(key)
+            if due is None:
+                return
+            await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + SETTLE_MARGIN)
+            async with self._lock(key):
+                delivery_id = f"settle:{due.isoformat()}"
+                outbox = self.deliveries.outbox(Address(team_id, user_id, destination, user.locale))
+                replies = await self.assistant.settle(
+                    key, locale=user.locale, outbox=outbox, delivery_id=delivery_id
+                )
+                if not replies:
+                    return
+                messages = kit.render(replies, language=self.language(key, user))
+                await self.deliver(client, destination, user_id, messages, team_id=team_id)
+                self.deliveries.posted(None, key, delivery_id)
+        except StorageError:
+            log.warning("could not check a contact-center call left in flight; the user's next message will")
+        except Exception:
+            log.exception("checking a contact-center call left in flight failed")
 
     async def resume(self, client: AsyncWebClient, team_id: str, user_id: str, channel: str) -> None:
         """The user opened the DM: greet a newcomer, or (once per process) say where a conversation

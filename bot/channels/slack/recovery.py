@@ -30,6 +30,12 @@ the slower of the two a duplicate (no step advances twice, nothing is sent to th
 twice), and only the process whose commit won stored replies; only the posting of those replies
 may then happen twice.
 
+A delivery whose turn had started a contact-center call before the crash (a "Save and continue"
+sent on the wire) replays as a duplicate and says nothing; the user's conversation then holds the
+call in flight. `SlackChannel.settle` checks it once its grace (`LOGINBOT_IN_FLIGHT_GRACE`, 60 s
+from the call) has passed, with a session read, never by sending it again, and tells the user how
+it ended in the DM without waiting for their next message.
+
 Limits, by design: a reply is posted at least once, not exactly once (a crash after `chat.postMessage`
 succeeded and before it was marked posted posts it again); a click's update of the message it
 answered is not replayed (the reply below it says what was chosen); an entry whose replay failed
@@ -195,6 +201,7 @@ async def _recover_user(
     inbound: Sequence[InboundRecord],
 ) -> None:
     store, owner = channel.deliveries.store, channel.deliveries.owner
+    replayed: set[tuple[str, str]] = set()
     try:
         for replies in outbound:
             claimed_replies = store.claim_outbound(replies, owner=owner)
@@ -220,10 +227,15 @@ async def _recover_user(
                 store.finish_inbound(_id(claimed.id))
                 continue
             await channel.run(client, delivery, claimed.id, replay=True)
+            replayed.add((delivery.team_id, delivery.user_id))
     except StorageError:
         log.warning("could not recover a user's unfinished deliveries; trying again later")
     except Exception:
         log.exception("recovering a user's unfinished deliveries failed")
+    # A replayed delivery that had started a contact-center call (a sign-in sent just before the
+    # crash) is a duplicate and says nothing: the call's outcome is told once its grace has passed.
+    for team_id, user_id in replayed:
+        channel.settle_later(client, team_id, user_id)
 
 
 def _subject_of(replies: OutboundRecord) -> tuple[str, str] | None:
