@@ -492,6 +492,12 @@ class Assistant:
         now = datetime.now(UTC)
         if isinstance(effect, CheckSession):
             session = await self.backend.get_session(profile)
+            if effect.interrupted is not None:
+                # The sign-in of a turn that died: its attempt, with the outcome found now. No
+                # session means it did not go through (or its result was lost on the way).
+                reason = None if session is not None else FailureReason.CONNECTION_LOST.value
+                tracking_id = session.tracking_id if session is not None else ""
+                pending.attempts.append(self._attempt(key, effect.interrupted, reason, tracking_id))
             if effect.reconcile and session is not None:  # the interrupted call went through: ours (X2)
                 pending.session = ActiveSessionRecord(profile.email, key, session.session_id, now)
                 return SessionChecked(session, held_here=True)

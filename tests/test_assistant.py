@@ -379,6 +379,18 @@ def test_settling_after_a_crash_tells_the_outcome_once_the_grace_has_passed(
         assert await rig.assistant.settle(KEY) == []  # said once
         logins = [e for e in rig.core.events(AVA) if e.kind == "StationLogin"]
         assert len(logins) == (1 if signed_in_before_the_crash else 0)
+        # The sign-in whose turn died is in the history, with the outcome the check found (T1-T9).
+        [attempt] = rig.store.recent_attempts(AVA)
+        assert (attempt.outcome, attempt.reason) == (
+            ("success", None) if signed_in_before_the_crash else ("failure", "CONNECTION_LOST")
+        )
+        assert (attempt.role, attempt.call_preference, attempt.dial_number, attempt.team_id) == (
+            "supervisor_agent",
+            "dial_number",
+            "+12125550102",
+            "t-billing",
+        )
+        assert bool(attempt.tracking_id) is signed_in_before_the_crash
         await rig.assistant.aclose()
 
     asyncio.run(scenario())

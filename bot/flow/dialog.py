@@ -156,9 +156,15 @@ class Dialog(Troubleshooting):
         return age >= self.context.in_flight_grace
 
     def reconcile(self) -> None:
-        """Ask the contact center how the interrupted call ended, instead of sending it again."""
+        """Ask the contact center how the interrupted call ended, instead of sending it again; an
+        interrupted sign-in is recorded as an attempt with what the check finds."""
+        interrupted = None
+        if self.state.in_flight == "login" and self.profile is not None:
+            request = self.login_request()
+            if request is not None:
+                interrupted = SubmitLogin(request, automatic=self.state.automatic)
         self.state.in_flight = "reconcile"
-        self.effects.append(CheckSession(reconcile=True))
+        self.effects.append(CheckSession(reconcile=True, interrupted=interrupted))
 
     def settle(self) -> None:
         """No message: a call in flight that its turn never finished is checked once it is past the
@@ -747,6 +753,22 @@ class Dialog(Troubleshooting):
             self.state.in_flight = "check_session:resubmit"
             self.effects.append(CheckSession(reconcile=True))
             return
+        request = self.login_request()
+        if request is None:  # the team is no longer the user's: ask again
+            self.state.answers.team_id = None
+            self.advance()
+            return
+        if not self.state.automatic:
+            self.effects.append(SavePreferences(self.saved_preferences()))
+        self.effects.append(
+            SubmitLogin(request, take_over=self.state.take_over, automatic=self.state.automatic)
+        )
+        self.state.in_flight = "login"
+        self.state.step = None
+
+    def login_request(self) -> LoginRequest | None:
+        """The sign-in the answers make; None when the team they name is not the user's any more."""
+        assert self.profile is not None
         answers = self.state.answers
         role = answers.role or self.profile.roles[0]
         if answers.call_preference is CallPreference.EXTENSION:
@@ -757,17 +779,8 @@ class Dialog(Troubleshooting):
             dial_number = ""
         team_id = answers.team_id if role.needs_team else None
         if role.needs_team and self.profile.team(team_id) is None:
-            self.state.answers.team_id = None
-            self.advance()
-            return
-        request = LoginRequest(role, answers.call_preference, dial_number, team_id)
-        if not self.state.automatic:
-            self.effects.append(SavePreferences(self.saved_preferences()))
-        self.effects.append(
-            SubmitLogin(request, take_over=self.state.take_over, automatic=self.state.automatic)
-        )
-        self.state.in_flight = "login"
-        self.state.step = None
+            return None
+        return LoginRequest(role, answers.call_preference, dial_number, team_id)
 
     def change_field(self, name: str) -> None:
         if self.profile is None:

@@ -21,6 +21,9 @@ class CheckSession:
     found is then the one that call opened, held here."""
 
     reconcile: bool = False
+    # With `reconcile`, the sign-in the interrupted call sent (rebuilt from the answers): the runner
+    # records it as an attempt with the outcome the check finds, as if its turn had lived.
+    interrupted: SubmitLogin | None = None
 
 
 @dataclass(frozen=True)
