@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -94,6 +94,16 @@ class ReplyOutbox:
     address: dict[str, Any]
 
 
+class Replies(list[Reply]):
+    """A turn's replies, with the language the conversation is in after the turn (the user may have
+    switched during it): what a channel renders its own texts (buttons, labels) in. None when the
+    turn did not get that far (an apology)."""
+
+    def __init__(self, replies: Iterable[Reply] = (), language: str | None = None) -> None:
+        super().__init__(replies)
+        self.language = language
+
+
 @dataclass(frozen=True)
 class StoredReplies:
     """An entry of the reply outbox, read back: where the replies go, in which language, and what."""
@@ -158,7 +168,7 @@ class Assistant:
 
     async def open(
         self, key: ConversationKey, *, locale: str | None = None, language: str | None = None
-    ) -> list[Reply]:
+    ) -> Replies:
         """The greeting, or where a conversation left midway stands (even after a restart)."""
         return await self._guarded(
             key, lambda state, context: self.engine.open(state, context), _Locale(locale, language)
@@ -182,14 +192,14 @@ class Assistant:
         locale: str | None = None,
         outbox: ReplyOutbox | None = None,
         delivery_id: str | None = None,
-    ) -> list[Reply]:
+    ) -> Replies:
         """A turn without a message, after a restart: the call an interrupted turn left in flight is
         checked once past the grace, and how it ended is said (nothing when no call is in flight, or
         while it may still be under way). With `outbox` and a `delivery_id`, the replies are stored
         with the turn until posted, as `handle` stores a message's."""
         due = self.interrupted_call_due(key)
         if due is None or due > datetime.now(UTC):
-            return []  # nothing to check yet: no turn, no commit
+            return Replies()  # nothing to check yet: no turn, no commit
         keep = _Keep(outbox, delivery_id) if outbox and delivery_id else None
         return await self._guarded(
             key, lambda state, context: self.engine.settle(state, context), _Locale(locale, None), keep
@@ -203,7 +213,7 @@ class Assistant:
         locale: str | None = None,
         language: str | None = None,
         outbox: ReplyOutbox | None = None,
-    ) -> list[Reply]:
+    ) -> Replies:
         """One user message: the replies to say (none for a duplicate delivery). With `outbox`
         (and a delivery id), the replies are also stored with the turn until posted (issue 7)."""
         keep = _Keep(outbox, message.delivery_id) if outbox and message.delivery_id else None
@@ -224,7 +234,7 @@ class Assistant:
 
     async def run_flow(
         self, key: ConversationKey, message: UserMessage, *, language: str | None = None
-    ) -> list[Reply]:
+    ) -> Replies:
         """One flow input (typically a button value such as "cmd:logout"), in `language` when given."""
         return await self._guarded(
             key, _in_language(language, lambda s, c: self.engine.turn(s, message, c)), _Locale(None, None)
@@ -237,7 +247,7 @@ class Assistant:
         *,
         language: str | None = None,
         delivery_id: str | None = None,
-    ) -> list[Reply]:
+    ) -> Replies:
         """Sign in with answers collected elsewhere: they become the summary, confirmed with "Save and
         continue", so the flow checks completeness (S10), saves the preferences (S6) and submits."""
 
@@ -292,7 +302,7 @@ class Assistant:
 
     async def _guarded(
         self, key: ConversationKey, step: Step, locale: _Locale, keep: _Keep | None = None
-    ) -> list[Reply]:
+    ) -> Replies:
         """Serialize a user's turns in this process, retry version conflicts, and never let an
         exception reach the user (X1): it becomes a plain apology and a log line."""
         lock = self._locks.setdefault(key, asyncio.Lock())
@@ -304,25 +314,25 @@ class Assistant:
                     log.info("conversation changed concurrently; running the turn again")
                 except StorageError:
                     log.exception("storage failed during a turn")
-                    return [self._apology("error.storage", None)]
+                    return Replies([self._apology("error.storage", None)])
                 except Exception:
                     log.exception("unexpected error during a turn")
-                    return [self._apology("error.internal", None)]
-            return [self._apology("error.conflict", None)]
+                    return Replies([self._apology("error.internal", None)])
+            return Replies([self._apology("error.conflict", None)])
 
     def _apology(self, key: str, language: str | None) -> Reply:
         return Reply(key=key, text=self.engine.catalog.text(language, key), kind=ReplyKind.ERROR)
 
     async def _turn(
         self, key: ConversationKey, step: Step, locale: _Locale, keep: _Keep | None = None
-    ) -> list[Reply]:
+    ) -> Replies:
         stored = self.store.load_conversation(key)
         state = self._state_of(stored.state if stored else None, key)
         version = stored.version if stored else None
         context = await self._context(key.user, locale)
         result = step(state, context)
         if result.duplicate:
-            return []  # a platform retry of a delivery already processed and saved (X2)
+            return Replies()  # a platform retry of a delivery already processed and saved (X2)
         replies = list(result.replies)
         state = result.state
         pending = _Pending()
@@ -359,7 +369,7 @@ class Assistant:
             self._commit_outcome(key, state, version, pending)
         else:
             self._commit(key, state, version, pending)
-        return replies
+        return Replies(replies, state.language)
 
     def _state_of(self, saved: dict[str, Any] | None, key: ConversationKey) -> FlowState:
         if saved is None:

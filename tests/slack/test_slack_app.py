@@ -547,3 +547,14 @@ def test_over_a_hundred_teams_use_an_external_select_answered_by_block_suggestio
     rig.interact(rig.action_payload(AVA, action, message=message))
     assert keys_of(rig.wait_posts(AVA, mark)) == ["ask.auto_login"]
     assert rig.state(AVA)["answers"]["team_id"] == "t-big-143"
+
+
+def test_slack_controls_follow_a_language_switched_in_the_same_turn(rig: SlackRig) -> None:
+    """The checkbox and button labels are the Slack channel's own texts: rendered in the language
+    the turn left the conversation in, not the one it started in (nor the user's Slack locale)."""
+    assert say(rig, DANA, "sign me in")[-1] == "ask.auto_login"
+    english = json.dumps(rig.posts(DANA)[-1].args["blocks"], ensure_ascii=False)
+    assert "Don't show again" in english
+    assert say(rig, DANA, "parle français")[-1] == "ask.auto_login"
+    french = json.dumps(rig.posts(DANA)[-1].args["blocks"], ensure_ascii=False)
+    assert "Ne plus afficher" in french and "Continuer" in french and "Don't show again" not in french

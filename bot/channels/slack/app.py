@@ -34,7 +34,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.assistant import Assistant, StoredReplies
+from bot.assistant import Assistant, Replies, StoredReplies
 from bot.flow.engine import UserMessage
 from bot.flow.replies import Attachment, Reply
 from storage import ConversationKey, OutboundRecord, StorageError
@@ -203,7 +203,7 @@ class SlackChannel:
                 # unposted are the recovery's (or still their owner's): never marked here.
                 self.deliveries.done(entry)
                 return []
-            language = self.language(key, user)
+            language = self.language(replies, user)
             if after is not None:
                 await after(replies, language)
             messages = kit.render(replies, language=language)
@@ -265,7 +265,7 @@ class SlackChannel:
                 )
                 if not replies:
                     return
-                messages = kit.render(replies, language=self.language(key, user))
+                messages = kit.render(replies, language=self.language(replies, user))
                 await self.deliver(client, destination, user_id, messages, team_id=team_id)
                 self.deliveries.posted(None, key, delivery_id)
         except StorageError:
@@ -288,7 +288,7 @@ class SlackChannel:
                 return
             self._resumed.add(key)
             replies = await self.assistant.open(key, locale=user.locale)
-            language = self.language(key, user)
+            language = self.language(replies, user)
             await self.deliver(
                 client, Destination(channel=channel), user_id, kit.render(replies, language=language)
             )
@@ -307,13 +307,10 @@ class SlackChannel:
             return None
         return user
 
-    def language(self, key: ConversationKey, user: SlackUser) -> str | None:
-        """The conversation's language as the flow left it (the user may have switched), else Slack's."""
-        try:
-            stored = self.assistant.store.load_conversation(key)
-        except StorageError:
-            stored = None
-        return (stored.language if stored else None) or language_of(user.locale)
+    @staticmethod
+    def language(replies: Replies, user: SlackUser) -> str | None:
+        """The conversation's language as the turn left it (the user may have switched), else Slack's."""
+        return replies.language or language_of(user.locale)
 
     def _lock(self, key: ConversationKey) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
