@@ -276,6 +276,31 @@ def test_every_conversation_resumes_at_its_step_after_a_kill(
     assert integrity(db_file) == [("ok",)]
 
 
+def login_requests(server: Any) -> list[Any]:
+    return [r for r in server.requests if (r.method, r.path) == ("POST", "/v1/agents/login")]
+
+
+def kill_with_sign_ins_on_the_wire(
+    bot: BotProcess, slack: SlackClient, server: Any, emails: list[str]
+) -> None:
+    """Bring every user to "Save and continue", make the contact center slow, click it for all, and
+    SIGKILL the server while the sign-ins it claimed are on the wire; the contact center still
+    carries them out."""
+
+    def to_confirm(email: str) -> None:
+        for how, value, step in PATH_TO_CONFIRM:
+            assert slack.turn(email, how, value)[-1] == f"ask.{step}"
+
+    assert run_threads([partial(to_confirm, e) for e in emails]) == []
+    server.faults = Faults(latency_ms=3000)
+    for email in emails:
+        assert slack.click(email, "confirm:yes").status_code == 200
+    wait_until(lambda: len(login_requests(server)) == len(emails), what="the sign-ins on the wire")
+    bot.kill()
+    wait_until(lambda: all(server.core.session(e) for e in emails), what="the contact center to finish")
+    server.faults = Faults()
+
+
 def test_a_sign_in_under_way_at_the_kill_is_never_sent_again(
     tmp_path: Path, double: SlackDouble, tenant_file: Path
 ) -> None:
@@ -290,25 +315,7 @@ def test_a_sign_in_under_way_at_the_kill_is_never_sent_again(
         bot = BotProcess(bot_env(database, double, **wxcc_env(server), **GRACE), tmp_path).start()
         slack = SlackClient(double, bot.url)
         try:
-
-            def to_confirm(email: str) -> None:
-                for how, value, step in PATH_TO_CONFIRM:
-                    assert slack.turn(email, how, value)[-1] == f"ask.{step}"
-
-            assert run_threads([partial(to_confirm, e) for e in emails]) == []
-
-            def login_requests() -> list[Any]:
-                return [r for r in server.requests if (r.method, r.path) == ("POST", "/v1/agents/login")]
-
-            server.faults = Faults(latency_ms=3000)
-            for email in emails:
-                assert slack.click(email, "confirm:yes").status_code == 200
-            wait_until(lambda: len(login_requests()) == len(emails), what="the sign-ins on the wire")
-            bot.kill()
-            wait_until(
-                lambda: all(server.core.session(e) for e in emails), what="the contact center to finish"
-            )
-            server.faults = Faults()
+            kill_with_sign_ins_on_the_wire(bot, slack, server, emails)
 
             assert integrity(db_file) == [("ok",)]
             for email in emails:
@@ -325,7 +332,7 @@ def test_a_sign_in_under_way_at_the_kill_is_never_sent_again(
                 # Right after the restart the claim may still be under way elsewhere: never re-sent.
                 assert slack.turn(email, "text", "yes") == ["busy.still_working"]
                 assert slack.turn(email, "click", "confirm:yes") == ["busy.still_working"]
-            assert len(login_requests()) == len(emails)
+            assert len(login_requests(server)) == len(emails)
 
             # A minute later, once the claim's grace has passed (simulated: the claim is dated two
             # minutes back), the next turn checks the session instead.
@@ -350,7 +357,7 @@ def test_a_sign_in_under_way_at_the_kill_is_never_sent_again(
                 assert slack.turn(email, "text", "hello") == ["reconcile.signed_in"], email
                 # The session that call opened is this chat's: not "signed in somewhere else" (S12).
                 assert slack.turn(email, "text", "sign me in") == ["session.already_here"], email
-            assert len(login_requests()) == len(emails)
+            assert len(login_requests(server)) == len(emails)
         finally:
             slack.close()
             bot.stop()
@@ -379,25 +386,7 @@ def test_the_outcome_of_a_sign_in_under_way_at_the_kill_is_told_after_the_restar
         bot = BotProcess(bot_env(database, double, **wxcc_env(server), **env_grace), tmp_path).start()
         slack = SlackClient(double, bot.url)
         try:
-
-            def to_confirm(email: str) -> None:
-                for how, value, step in PATH_TO_CONFIRM:
-                    assert slack.turn(email, how, value)[-1] == f"ask.{step}"
-
-            assert run_threads([partial(to_confirm, e) for e in emails]) == []
-
-            def login_requests() -> list[Any]:
-                return [r for r in server.requests if (r.method, r.path) == ("POST", "/v1/agents/login")]
-
-            server.faults = Faults(latency_ms=3000)
-            for email in emails:
-                assert slack.click(email, "confirm:yes").status_code == 200
-            wait_until(lambda: len(login_requests()) == len(emails), what="the sign-ins on the wire")
-            bot.kill()
-            wait_until(
-                lambda: all(server.core.session(e) for e in emails), what="the contact center to finish"
-            )
-            server.faults = Faults()
+            kill_with_sign_ins_on_the_wire(bot, slack, server, emails)
             marks = {email: len(dm_posts(double, email)) for email in emails}
 
             bot.start()  # and nobody writes
@@ -411,7 +400,7 @@ def test_the_outcome_of_a_sign_in_under_way_at_the_kill_is_told_after_the_restar
             for email in emails:
                 assert keys_of(dm_posts(double, email)[marks[email] :]) == ["reconcile.signed_in"], email
                 assert stored_state(database, email).in_flight is None
-            assert len(login_requests()) == len(emails)  # checked, never sent again
+            assert len(login_requests(server)) == len(emails)  # checked, never sent again
         finally:
             slack.close()
             bot.stop()
