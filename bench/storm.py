@@ -66,6 +66,7 @@ from bench.procs import Child, clean_env, cpu_seconds, free_port, memory_kb
 from bench.results import BenchResult, percentile, summary_ms
 from bench.slack_double import TEAM, Post, SlackDouble, im_of
 from bench.tenant import ORG_ID, BenchUser, bench_users, write_tenant
+from bot.channels.slack.blocks import click_for
 from bot.heap import settle_startup_heap
 
 ACK_P99_TARGET_MS = 300.0
@@ -77,7 +78,6 @@ CLIENT_ID = "loginbot-simulator"  # `loginbot simulator`'s registered OAuth clie
 CLIENT_SECRET = "simulator-secret"
 SECRET_KEY = "loginbot benchmark secret key, not a real one"
 SUCCESS = "outcome.login_success"
-AUTO_CONTINUE = "lb.auto.continue"
 _LOGIN_OK = re.compile(r"StationLogin ok (\S+)")
 _TRACKING_ID = re.compile(r"LOGINBOT-[0-9a-f-]+")
 
@@ -116,50 +116,6 @@ def reply_keys(post: Post) -> list[str]:
     from bot.channels.slack.blocks import reply_keys as keys_of
 
     return keys_of(post.blocks)
-
-
-def find_control(blocks: list[dict[str, Any]], value: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The action a click on `value` sends, and the form state Slack sends with it."""
-    for block in reversed(blocks):
-        if block.get("type") != "actions":
-            continue
-        for element in block["elements"]:
-            if element["type"] == "button" and element.get("value") == value:
-                action = {
-                    "type": "button",
-                    "action_id": element["action_id"],
-                    "block_id": block["block_id"],
-                    "text": element["text"],
-                    "value": value,
-                }
-                return action, {}
-            if element["type"] == "static_select":
-                for option in element["options"]:
-                    if option["value"] == value:
-                        action = {
-                            "type": "static_select",
-                            "action_id": element["action_id"],
-                            "block_id": block["block_id"],
-                            "selected_option": option,
-                        }
-                        return action, {}
-            if element.get("action_id") == AUTO_CONTINUE and value in ("auto:yes", "auto:no"):
-                box = next(e for e in block["elements"] if e["type"] == "checkboxes")
-                selected = box["options"] if value == "auto:yes" else []
-                state = {
-                    block["block_id"]: {
-                        box["action_id"]: {"type": "checkboxes", "selected_options": selected}
-                    }
-                }
-                action = {
-                    "type": "button",
-                    "action_id": AUTO_CONTINUE,
-                    "block_id": block["block_id"],
-                    "text": element["text"],
-                    "value": element["value"],
-                }
-                return action, state
-    return None
 
 
 def _sent_at() -> aiohttp.TraceConfig:
@@ -235,7 +191,7 @@ class Driver:
         await self._post(run, json.dumps(envelope).encode(), "application/json")
 
     async def click(self, run: UserRun, user: BenchUser, post: Post, value: str) -> None:
-        found = find_control(post.blocks, value)
+        found = click_for(post.blocks, value)
         if found is None:
             raise AssertionError(f"no control for {value} in {reply_keys(post)}")
         action, state = found

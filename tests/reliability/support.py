@@ -35,10 +35,11 @@ from bot.backend.simulator.server import SimulatorServer
 from bot.backend.wxcc.oauth import OAuth
 from bot.channels.slack import blocks as kit
 from bot.channels.slack import conversation_key
+from bot.channels.slack.blocks import click_for
 from bot.secrets import Cipher
 from storage import ConversationKey, Store
 from tests.slack.double import TEAM, Call, SlackDouble, user_id_for
-from tests.slack.support import SECRET, TOKEN, event_envelope, find_control, im_message, im_of, sign
+from tests.slack.support import SECRET, TOKEN, event_envelope, im_message, im_of, sign
 from tests.wxcc.simulated import authorize, wxcc_config
 
 T = TypeVar("T")
@@ -172,7 +173,7 @@ class SlackClient:
         stands (the latest message offering it), with a fresh `action_ts`."""
         uid = user_id_for(email)
         for message in reversed(current_messages(self.double, email)):
-            found = find_control(message["blocks"], value)
+            found = click_for(message["blocks"], value)
             if found is None:
                 continue
             action, state = found

@@ -281,7 +281,7 @@ class SlackRig:
         messages = self.current_messages(email)
         action_ts = f"{int(time.time())}.{next(self._ids):06d}"
         for message in reversed(messages):
-            found = find_control(message["blocks"], value)
+            found = kit.click_for(message["blocks"], value)
             if found is not None:
                 action, state = found
                 action["action_ts"] = action_ts
@@ -296,55 +296,6 @@ class SlackRig:
             "action_ts": action_ts,
         }
         return self.interact(self.action_payload(email, action, message=message))
-
-
-def find_control(blocks: list[dict[str, Any]], value: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    for block in reversed(blocks):
-        if block.get("type") != "actions":
-            continue
-        for element in block["elements"]:
-            if element["type"] == "button" and element.get("value") == value:
-                action = {
-                    "type": "button",
-                    "action_id": element["action_id"],
-                    "block_id": block["block_id"],
-                    "text": element["text"],
-                    "value": value,
-                }
-                return action, {}
-            if element["type"] == "static_select":
-                for option in element["options"]:
-                    if option["value"] == value:
-                        action = {
-                            "type": "static_select",
-                            "action_id": element["action_id"],
-                            "block_id": block["block_id"],
-                            "selected_option": option,
-                        }
-                        return action, {}
-            if (
-                element["type"] == "button"
-                and element["action_id"] == kit.AUTO_CONTINUE
-                and value
-                in (
-                    kit.AUTO_YES,
-                    kit.AUTO_NO,
-                )
-            ):
-                box = next(e for e in block["elements"] if e["type"] == "checkboxes")
-                selected = box["options"] if value == kit.AUTO_YES else []
-                state = {
-                    block["block_id"]: {kit.AUTO_CHECK: {"type": "checkboxes", "selected_options": selected}}
-                }
-                action = {
-                    "type": "button",
-                    "action_id": kit.AUTO_CONTINUE,
-                    "block_id": block["block_id"],
-                    "text": element["text"],
-                    "value": element["value"],
-                }
-                return action, state
-    return None
 
 
 def offered(blocks: list[dict[str, Any]]) -> list[str] | None:

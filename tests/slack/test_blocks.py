@@ -73,6 +73,26 @@ def test_country_codes_are_a_select_and_auto_login_a_checkbox_with_continue() ->
     assert kit.picked({"action_id": kit.AUTO_CONTINUE, "type": "button"}, {}).choice == "auto:no"
 
 
+def test_a_simulated_click_reads_back_as_the_choice_it_picks() -> None:
+    """`click_for` (the simulated users' click) is the inverse of `picked` for every kind of control."""
+    buttons = _prompt("ask.role", [Choice("role:supervisor", "Supervisor"), Choice("role:both", "Both")])
+    select = _prompt("ask.team", [Choice(f"team:t{n}", f"Team {n}") for n in range(8)])
+    auto = _prompt("ask.auto_login", [Choice("auto:yes", "Yes"), Choice("auto:no", "No")])
+    for reply, value in (
+        (buttons, "role:both"),
+        (select, "team:t6"),
+        (auto, "auto:yes"),
+        (auto, "auto:no"),
+    ):
+        blocks = kit.reply_blocks(reply, 0, language="en")
+        found = kit.click_for(blocks, value)
+        assert found is not None, value
+        action, state = found
+        picked = kit.picked(action, state)
+        assert picked is not None and picked.choice == value
+    assert kit.click_for(kit.reply_blocks(buttons, 0, language="en"), "role:agent") is None
+
+
 def test_malformed_actions_mean_nothing() -> None:
     assert kit.picked({"type": "button"}) is None
     assert kit.picked({"type": "static_select", "selected_option": {"value": 3}}) is None

@@ -15,10 +15,11 @@ import yaml
 
 from bot.backend.simulator import DEMO_TENANT_FILE, load_tenant
 from bot.channels.slack import blocks as kit
+from bot.channels.slack.blocks import click_for
 from storage import PreferencesRecord
 
 from .double import TEAM, SlackDouble, user_id_for
-from .support import SECRET, SlackRig, find_control, im_of
+from .support import SECRET, SlackRig, im_of
 
 DANA = "dana.digital@example.com"
 AVA = "ava.lead@example.com"
@@ -207,7 +208,7 @@ def test_a_delivery_that_cannot_be_recorded_is_not_acknowledged(rig: SlackRig, d
 def test_the_same_click_twice_advances_one_step_and_signs_in_once(rig: SlackRig, double: SlackDouble) -> None:
     to_confirm(rig)
     message = rig.current_messages(DANA)[-1]
-    found = find_control(message["blocks"], "confirm:yes")
+    found = click_for(message["blocks"], "confirm:yes")
     assert found is not None
     action = {**found[0], "action_ts": "1700000000.123456"}
     payload = rig.action_payload(DANA, action, message=message)
@@ -312,7 +313,7 @@ def test_a_mention_in_a_channel_is_answered_ephemerally(rig: SlackRig, double: S
     assert kit.reply_keys(posted[0].args["blocks"]) == ["ask.role"]
     assert double.snapshot("chat.postMessage") == []
     # A click on that ephemeral message is answered through its response_url.
-    found = find_control(posted[0].args["blocks"], "role:supervisor")
+    found = click_for(posted[0].args["blocks"], "role:supervisor")
     assert found is not None
     payload = rig.action_payload(AVA, {**found[0], "action_ts": "9.1"}, channel="C0GENERAL", ephemeral=True)
     mark = double.mark()

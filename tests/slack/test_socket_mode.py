@@ -26,9 +26,10 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from bot.channels.slack import blocks as kit
+from bot.channels.slack.blocks import click_for
 
 from .double import TEAM, SlackDouble, user_id_for
-from .support import SECRET, TOKEN, event_envelope, find_control, im_message, im_of
+from .support import SECRET, TOKEN, event_envelope, im_message, im_of
 
 APP_TOKEN = "xapp-1-A0LOGINBOT-socket-mode-test"
 ALEX = "alex.agent@example.com"
@@ -231,7 +232,7 @@ def test_socket_mode_signs_in_with_messages_and_a_click(
 
     # "Save and continue" is a button: the click arrives as an `interactive` envelope.
     message = last_message(served, ALEX)
-    found = find_control(message["blocks"], "confirm:yes")
+    found = click_for(message["blocks"], "confirm:yes")
     assert found is not None, f"no Save and continue button in {message['blocks']}"
     action, state = found
     action["action_ts"] = f"{int(time.time())}.000009"

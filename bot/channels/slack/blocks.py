@@ -311,6 +311,49 @@ def picked(action: dict[str, Any], state_values: dict[str, Any] | None = None) -
     return Picked(value, "", str(label))
 
 
+def click_for(blocks: list[Block], value: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """What Slack sends when a user picks `value` in these blocks (the last place offering it): the
+    `block_actions` action and the form state that comes with it; None when nothing offers it. The
+    inverse of `picked`, for simulated users (the test suites' and the benchmark's): a button, an
+    option of a select, or "Don't show again" ticked (`auto:yes`) or not (`auto:no`) then Continue."""
+    for block in reversed(blocks):
+        if block.get("type") != "actions":
+            continue
+        for element in block["elements"]:
+            if element["type"] == "button" and element.get("action_id") == AUTO_CONTINUE:
+                if value not in (AUTO_YES, AUTO_NO):
+                    continue
+                box = next(e for e in block["elements"] if e["type"] == "checkboxes")
+                selected = box["options"] if value == AUTO_YES else []
+                state = {
+                    block["block_id"]: {AUTO_CHECK: {"type": "checkboxes", "selected_options": selected}}
+                }
+                return _button_action(block, element, element["value"]), state
+            if element["type"] == "button" and element.get("value") == value:
+                return _button_action(block, element, value), {}
+            if element["type"] == "static_select":
+                for option in element["options"]:
+                    if option["value"] == value:
+                        action = {
+                            "type": "static_select",
+                            "action_id": element["action_id"],
+                            "block_id": block["block_id"],
+                            "selected_option": option,
+                        }
+                        return action, {}
+    return None
+
+
+def _button_action(block: Block, element: dict[str, Any], value: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": element["action_id"],
+        "block_id": block["block_id"],
+        "text": element["text"],
+        "value": value,
+    }
+
+
 def _auto_checked(state_values: dict[str, Any]) -> bool:
     for block in state_values.values():
         element = block.get(AUTO_CHECK) if isinstance(block, dict) else None
