@@ -396,6 +396,29 @@ def test_settling_after_a_crash_tells_the_outcome_once_the_grace_has_passed(
     asyncio.run(scenario())
 
 
+def test_opening_the_chat_after_a_crash_mid_sign_in_tells_how_it_ended(tmp_path: Path) -> None:
+    """The terminal (or Slack's Messages tab) opened again after the process died during a sign-in:
+    "still working" while the call may be under way, then its outcome, not a greeting."""
+
+    async def scenario() -> None:
+        rig = Rig(tmp_path)
+        await rig.assistant.open(KEY)
+        await say_all(rig.assistant, TO_CONFIRM)
+        rig.core.station_login(
+            AVA, LoginRequest(Role.SUPERVISOR_AGENT, CallPreference.DIAL_NUMBER, "+12125550102", "t-billing")
+        )
+        _crash_midway(rig, timedelta(seconds=5))
+        restarted = rig.build()
+        assert keys(await restarted.open(KEY)) == ["busy.still_working"]
+        _crash_midway(rig, timedelta(minutes=5))
+        assert keys(await restarted.open(KEY)) == ["reconcile.signed_in"]
+        assert keys(await restarted.open(KEY))[0] == "greet.hello"  # settled: the usual greeting again
+        assert len([e for e in rig.core.events(AVA) if e.kind == "StationLogin"]) == 1
+        await restarted.aclose()
+
+    asyncio.run(scenario())
+
+
 def test_a_call_still_under_way_is_not_sent_again(tmp_path: Path) -> None:
     async def scenario() -> None:
         rig = Rig(tmp_path)

@@ -78,6 +78,11 @@ class Dialog(Troubleshooting):
 
     def opening(self) -> None:
         self.say_notices()
+        if self.state.in_flight and self.profile is not None:
+            # A call a turn left in flight (the chat closed, or the process died, during a sign-in):
+            # how it ended, once it is past its grace, rather than a greeting (X2).
+            self.in_flight_pending()
+            return
         if self.state.step is not None:
             self.say("resume.where_we_were")
             self.prompt()
