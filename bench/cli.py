@@ -3,13 +3,12 @@ timed from spawn to exit, several times; the first run (cold file cache) is repo
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
+from bench.procs import installed_script
 from bench.results import BenchResult, percentile
 
 HELP_TARGET_S = 0.5
@@ -17,11 +16,8 @@ HELP_TARGET_S = 0.5
 
 def loginbot_command() -> list[str]:
     """The console script next to this interpreter (the venv's), else `python -m bot.cli`."""
-    script = Path(sys.executable).with_name("loginbot")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("loginbot")
-    return [found] if found else [sys.executable, "-m", "bot.cli"]
+    script = installed_script("loginbot")
+    return [script] if script else [sys.executable, "-m", "bot.cli"]
 
 
 def run(repeats: int = 7) -> BenchResult:

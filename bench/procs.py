@@ -1,13 +1,16 @@
-"""Child processes for the storm: free ports, waiting for a listener, memory from /proc."""
+"""Child processes for the storm: free ports, installed scripts, waiting for a listener, memory from /proc."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +22,14 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def installed_script(name: str) -> str | None:
+    """The console script `name` next to this interpreter (the venv's), else on the PATH; None if neither."""
+    script = Path(sys.executable).with_name(name)
+    if script.exists():
+        return str(script)
+    return shutil.which(name)
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
@@ -44,40 +55,42 @@ class Child:
 
     def wait_listening(self, port: int, timeout: float = 60.0) -> float:
         """Seconds until `port` accepts connections; raises if the process dies or the time runs out."""
-        started = time.monotonic()
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with {self.process.returncode}: {self.stderr()[-2000:]}"
-                )
+
+        def listening() -> bool:
+            self._raise_if_exited()  # checked first: a dead server's port may be another's
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return time.monotonic() - started
-            if time.monotonic() - started > timeout:
-                raise RuntimeError(f"{self.name} did not listen on {port} within {timeout:.0f} s")
-            time.sleep(0.05)
+                return True
+            return False
+
+        return self._wait(listening, timeout, f"did not listen on {port}")
 
     def wait_output(self, text: str, timeout: float = 90.0) -> float:
         """Seconds until `text` appears in the process's standard output (`N workers ready`)."""
+
+        def said() -> bool:
+            self._out.flush()
+            return text in self.stdout_path.read_text(errors="replace")
+
+        return self._wait(said, timeout, f"did not say {text!r}")
+
+    def _wait(self, ready: Callable[[], bool], timeout: float, failure: str) -> float:
+        """Seconds until `ready()`; raises if the process dies first or the time runs out."""
         started = time.monotonic()
         while True:
-            self._out.flush()
-            if text in self.stdout_path.read_text(errors="replace"):
+            if ready():
                 return time.monotonic() - started
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with {self.process.returncode}: {self.stderr()[-2000:]}"
-                )
+            self._raise_if_exited()
             if time.monotonic() - started > timeout:
-                raise RuntimeError(f"{self.name} did not say {text!r} within {timeout:.0f} s")
+                raise RuntimeError(f"{self.name} {failure} within {timeout:.0f} s")
             time.sleep(0.05)
+
+    def _raise_if_exited(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.stderr()[-2000:]}")
 
     def pids(self) -> list[int]:
         """The process and its descendants (a server's worker processes)."""
         return [self.pid, *descendants(self.pid)]
-
-    def memory_kb(self) -> dict[str, int]:
-        """VmRSS (now) and VmHWM (peak) from /proc, in kB; empty where /proc is not available."""
-        return memory_kb(self.pid)
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.pid)
@@ -109,6 +122,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def memory_kb(pid: int) -> dict[str, int]:
+    """VmRSS (now) and VmHWM (peak) from /proc, in kB; empty where /proc is not available."""
     found: dict[str, int] = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -27,29 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.results import BenchResult
+from tests.intents.heldout_set import REGION, TEAMS, heldout
 
 ROOT = Path(__file__).resolve().parent.parent
-HELDOUT_DIR = ROOT / "tests" / "intents" / "heldout"
 LANGUAGES = ("en", "fr")
 THROUGHPUT_TARGET = 2000.0
 STARTUP_TARGET_S = 1.0
-# The team names the held-out tests use (tests/intents/conftest.py), and their regions.
-TEAMS = (
-    "Billing",
-    "Billing Escalations",
-    "Retention",
-    "Sales EMEA",
-    "Sales North America",
-    "Technical Support",
-    "Onboarding",
-    "Claims",
-    "VIP Care",
-    "Service Client France",
-    "Recouvrement",
-    "Night Shift",
-    "Facturation",
-)
-REGION = {"en": "US", "fr": "FR"}
 
 Span = tuple[str, str, int, int]  # entity, value, start, end
 
@@ -163,12 +146,6 @@ def baseline_entities(text: str, teams: Sequence[str]) -> list[Span]:
 # --- the measurements ----------------------------------------------------------------------------
 
 
-def _heldout(language: str) -> list[Any]:
-    from intents.training_data import load_file
-
-    return list(load_file(HELDOUT_DIR / f"{language}.yml", language=language).examples)
-
-
 def accuracy(recognizer: Any, training: Any) -> dict[str, Any]:
     """Per language: the recognizer's intent accuracy and entity scores, beside the baselines'."""
     intents = Counter(e.intent for e in training.examples)
@@ -176,7 +153,7 @@ def accuracy(recognizer: Any, training: Any) -> dict[str, Any]:
     overlap = OverlapBaseline((e.text, e.intent) for e in training.examples)
     report: dict[str, Any] = {}
     for language in LANGUAGES:
-        examples = _heldout(language)
+        examples = heldout(language)
         right = right_overlap = right_majority = right_language = 0
         ours, base = Scores(), Scores()
         for example in examples:
@@ -205,7 +182,7 @@ def accuracy(recognizer: Any, training: Any) -> dict[str, Any]:
 
 def messages() -> list[tuple[str, str]]:
     """(text, language) of every held-out message: the throughput workload."""
-    return [(e.text, language) for language in LANGUAGES for e in _heldout(language)]
+    return [(e.text, language) for language in LANGUAGES for e in heldout(language)]
 
 
 def throughput(recognizer: Any, seconds: float) -> tuple[float, float, int]:

@@ -46,7 +46,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -62,11 +61,11 @@ import aiohttp
 import httpx
 
 from bench.cli import loginbot_command
-from bench.procs import Child, clean_env, cpu_seconds, free_port, memory_kb
+from bench.procs import Child, clean_env, cpu_seconds, free_port, installed_script, memory_kb
 from bench.results import BenchResult, percentile, summary_ms
 from bench.slack_double import TEAM, Post, SlackDouble, im_of
 from bench.tenant import ORG_ID, BenchUser, bench_users, write_tenant
-from bot.channels.slack.blocks import click_for
+from bot.channels.slack.blocks import click_for, reply_keys
 from bot.heap import settle_startup_heap
 
 ACK_P99_TARGET_MS = 300.0
@@ -110,12 +109,6 @@ def steps(user: BenchUser) -> list[tuple[str, str]]:
 def sign(body: bytes, timestamp: str) -> str:
     base = b"v0:" + timestamp.encode() + b":" + body
     return "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
-
-
-def reply_keys(post: Post) -> list[str]:
-    from bot.channels.slack.blocks import reply_keys as keys_of
-
-    return keys_of(post.blocks)
 
 
 def _sent_at() -> aiohttp.TraceConfig:
@@ -193,7 +186,7 @@ class Driver:
     async def click(self, run: UserRun, user: BenchUser, post: Post, value: str) -> None:
         found = click_for(post.blocks, value)
         if found is None:
-            raise AssertionError(f"no control for {value} in {reply_keys(post)}")
+            raise AssertionError(f"no control for {value} in {reply_keys(post.blocks)}")
         action, state = found
         n = next(self._ids)
         action["action_ts"] = f"{int(time.time())}.{n:06d}"
@@ -225,7 +218,7 @@ class Driver:
         queue = self.double.posts(im_of(user.slack_id))
         while True:
             post = await asyncio.wait_for(queue.get(), self.step_timeout)
-            said = reply_keys(post)
+            said = reply_keys(post.blocks)
             if key in said:
                 return post
             raise AssertionError(f"expected {key}, the bot said {said}: {post.text[:200]}")
@@ -321,22 +314,15 @@ def _is_error(line: str) -> bool:
     return " ERROR " in line or " CRITICAL " in line or line.startswith(("ERROR:", "CRITICAL:"))
 
 
-def _count_logins(log_text: str) -> Counter[str]:
-    return Counter(_LOGIN_OK.findall(log_text))
-
-
 def _profilers(targets: list[tuple[str, int]], directory: Path) -> list[subprocess.Popen[bytes]]:
     """`py-spy record` on each (name, pid), collapsed stacks into `directory` (when py-spy is installed)."""
-    spy = Path(sys.executable).with_name("py-spy")
-    if not spy.exists():
-        found = shutil.which("py-spy")
-        if found is None:
-            return []
-        spy = Path(found)
+    spy = installed_script("py-spy")
+    if spy is None:
+        return []
     return [
         subprocess.Popen(
             [
-                str(spy),
+                spy,
                 "record",
                 "--pid",
                 str(pid),
@@ -483,7 +469,7 @@ async def _storm(
         await sampler
         peak = {pid: memory_kb(pid) for pid in server.pids()}
         simulator_log = simulator.stderr()
-        logins = _count_logins(simulator_log)
+        logins = Counter(_LOGIN_OK.findall(simulator_log))
         server_log = server.stderr()
     finally:
         if server is not None:

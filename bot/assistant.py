@@ -180,10 +180,7 @@ class Assistant:
         stored = self.store.load_conversation(key)
         if stored is None:
             return None
-        state = self._state_of(stored.state, key)
-        if not state.in_flight:
-            return None
-        return (state.in_flight_since or state.updated_at) + self.in_flight_grace
+        return self._state_of(stored.state, key).in_flight_due(self.in_flight_grace)
 
     async def settle(
         self,

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.flow.inputs import IN_FLIGHT_GRACE
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
@@ -24,7 +26,9 @@ class Settings(BaseSettings):
     nlu_threshold: float = Field(0.3, validation_alias="LOGINBOT_NLU_THRESHOLD")
     # Seconds a contact-center call may still be under way: past it, a call whose turn never
     # recorded the outcome (the process died) is checked, and the user told how it ended.
-    in_flight_grace: float = Field(60.0, ge=1, le=3600, validation_alias="LOGINBOT_IN_FLIGHT_GRACE")
+    in_flight_grace: float = Field(
+        IN_FLIGHT_GRACE.total_seconds(), ge=1, le=3600, validation_alias="LOGINBOT_IN_FLIGHT_GRACE"
+    )
 
     wxcc_api_url: str = Field("https://api.wxcc-us1.cisco.com", validation_alias="WXCC_API_URL")
     wxcc_org_id: str = Field("", validation_alias="WXCC_ORG_ID")

@@ -157,10 +157,6 @@ class IdentityBindingRecord:
     verified_at: datetime | None = None
 
 
-INBOX_STATUSES: Final = ("pending", "done")
-OUTBOX_STATUSES: Final = ("pending", "posted")
-
-
 @dataclass(frozen=True)
 class InboundRecord:
     """A delivery a channel acknowledged and must still answer: an entry of the durable inbox.

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
@@ -62,6 +62,8 @@ from storage.records import (
 )
 
 Clock = Callable[[], datetime]
+# The two kinds of delivery rows, which share their pending/claim plumbing.
+_Delivery = TypeVar("_Delivery", InboundRecord, OutboundRecord)
 
 
 def _utcnow() -> datetime:
@@ -91,18 +93,16 @@ def _upsert_factory(dialect_name: str) -> Callable[[Table], _UpsertInsert]:
     raise StorageError(f"unsupported database backend {dialect_name!r}: use SQLite or PostgreSQL")
 
 
-def _dump_state(state: Mapping[str, Any]) -> str:
+def _dump_json(value: Mapping[str, Any], what_message: str) -> str:
+    """`value` as compact JSON; `StorageError(what_message)` when it is not plain JSON."""
     try:
-        return json.dumps(state, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise StorageError("the conversation state cannot be stored: it is not plain JSON") from exc
+        raise StorageError(what_message) from exc
 
 
-def _dump_payload(payload: Mapping[str, Any]) -> str:
-    try:
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise StorageError("the delivery cannot be stored: it is not plain JSON") from exc
+_STATE_NOT_JSON = "the conversation state cannot be stored: it is not plain JSON"
+_PAYLOAD_NOT_JSON = "the delivery cannot be stored: it is not plain JSON"
 
 
 def _load_payload(text: str) -> dict[str, Any]:
@@ -113,14 +113,6 @@ def _load_payload(text: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise StorageError("a stored delivery is not a JSON object")
     return payload
-
-
-def _key_matches(key: ConversationKey, table: Table) -> ColumnElement[bool]:
-    return and_(
-        table.c.channel == key.channel,
-        table.c.workspace == key.workspace,
-        table.c.user_id == key.user,
-    )
 
 
 # The statements every turn runs, built once with bound parameters: building and hashing a statement
@@ -445,7 +437,7 @@ class Store:
           so that they outlive a crash between this commit and their posting.
         """
         key = ConversationKey(*key)
-        state_json = _dump_state(state)
+        state_json = _dump_json(state, _STATE_NOT_JSON)
         attempt_rows = [_attempt_values(attempt) for attempt in attempts]
         if isinstance(session, ActiveSessionRecord):
             if session_email is not None and session_email != session.email:
@@ -467,7 +459,7 @@ class Store:
                 "o_workspace": key.workspace,
                 "o_user_id": key.user,
                 "o_delivery_id": outbox.delivery_id,
-                "o_payload": _dump_payload(outbox.payload),
+                "o_payload": _dump_json(outbox.payload, _PAYLOAD_NOT_JSON),
                 "o_status": "pending",
                 "o_owner": outbox.owner,
                 "o_claims": 1,
@@ -527,13 +519,10 @@ class Store:
                         set_={name: value for name, value in session_values.items() if name != "email"},
                     )
                 )
+            elif session is None and session_email is not None:
+                connection.execute(delete(active_sessions).where(active_sessions.c.email == session_email))
             elif session is None:
-                where = (
-                    active_sessions.c.email == session_email
-                    if session_email is not None
-                    else _key_matches(key, active_sessions)
-                )
-                connection.execute(delete(active_sessions).where(where))
+                connection.execute(delete(active_sessions).where(_by_key(active_sessions)), _key_params(key))
             if outbox is not None:
                 connection.execute(_INSERT_OUTBOX, outbox_values)
         return new_version
@@ -845,7 +834,7 @@ class Store:
                 "i_workspace": record.workspace,
                 "i_subject": record.subject,
                 "i_delivery_id": record.delivery_id,
-                "i_payload": _dump_payload(record.payload),
+                "i_payload": _dump_json(record.payload, _PAYLOAD_NOT_JSON),
                 "i_status": "pending",
                 "i_owner": record.owner,
                 "i_claims": 1,
@@ -909,15 +898,15 @@ class Store:
     ) -> list[InboundRecord]:
         """Pending inbox entries of `channel`, oldest first: not held by `exclude_owner`, and claimed
         before `claimed_before` when given."""
-        table = delivery_inbox
-        conditions: list[ColumnElement[bool]] = [table.c.status == "pending", table.c.channel == channel]
-        if exclude_owner is not None:
-            conditions.append(table.c.owner != exclude_owner)
-        if claimed_before is not None:
-            conditions.append(table.c.claimed_at < utc(claimed_before))
-        statement = select(table).where(and_(*conditions)).order_by(table.c.id).limit(limit)
-        with self._reading("load pending deliveries") as connection:
-            return [_to_inbound(row) for row in connection.execute(statement).mappings()]
+        return self._pending(
+            delivery_inbox,
+            _to_inbound,
+            "load pending deliveries",
+            channel=channel,
+            exclude_owner=exclude_owner,
+            claimed_before=claimed_before,
+            limit=limit,
+        )
 
     def pending_outbound(
         self,
@@ -928,48 +917,62 @@ class Store:
         limit: int = 500,
     ) -> list[OutboundRecord]:
         """Stored replies of `channel` not posted yet, oldest first; the filters of `pending_inbound`."""
-        table = reply_outbox
+        return self._pending(
+            reply_outbox,
+            _to_outbound,
+            "load pending replies",
+            channel=channel,
+            exclude_owner=exclude_owner,
+            claimed_before=claimed_before,
+            limit=limit,
+        )
+
+    def _pending(
+        self,
+        table: Table,
+        convert: Callable[[RowMapping], _Delivery],
+        what: str,
+        *,
+        channel: str,
+        exclude_owner: str | None,
+        claimed_before: datetime | None,
+        limit: int,
+    ) -> list[_Delivery]:
+        """The query both `pending_*` share: pending rows of `table` in `channel`, oldest first."""
         conditions: list[ColumnElement[bool]] = [table.c.status == "pending", table.c.channel == channel]
         if exclude_owner is not None:
             conditions.append(table.c.owner != exclude_owner)
         if claimed_before is not None:
             conditions.append(table.c.claimed_at < utc(claimed_before))
         statement = select(table).where(and_(*conditions)).order_by(table.c.id).limit(limit)
-        with self._reading("load pending replies") as connection:
-            return [_to_outbound(row) for row in connection.execute(statement).mappings()]
+        with self._reading(what) as connection:
+            return [convert(row) for row in connection.execute(statement).mappings()]
 
     def claim_inbound(self, record: InboundRecord, *, owner: str) -> InboundRecord | None:
         """Take a pending inbox entry over for `owner`, if nobody did since `record` was read (its
         `claims`); the entry as claimed, or None when another process won it or it is done."""
-        if record.id is None:
-            raise ValueError("only a stored inbox entry can be claimed")
-        claimed_at = self._claim(delivery_inbox, record.id, record.claims, owner, "claim the delivery")
-        if claimed_at is None:
-            return None
-        return dataclasses.replace(record, owner=owner, claimed_at=claimed_at, claims=record.claims + 1)
+        return self._claim(delivery_inbox, record, owner, "claim the delivery", "a stored inbox entry")
 
     def claim_outbound(self, record: OutboundRecord, *, owner: str) -> OutboundRecord | None:
         """Take stored replies over for `owner`, as `claim_inbound` does an inbox entry."""
-        if record.id is None:
-            raise ValueError("only stored replies can be claimed")
-        claimed_at = self._claim(reply_outbox, record.id, record.claims, owner, "claim the replies")
-        if claimed_at is None:
-            return None
-        return dataclasses.replace(record, owner=owner, claimed_at=claimed_at, claims=record.claims + 1)
+        return self._claim(reply_outbox, record, owner, "claim the replies", "stored replies")
 
-    def _claim(self, table: Table, row_id: int, claims: int, owner: str, what: str) -> datetime | None:
+    def _claim(self, table: Table, record: _Delivery, owner: str, what: str, stored: str) -> _Delivery | None:
         """The optimistic take-over both tables share: the row moves to `owner` only while it is
-        pending and still has the `claims` count it was read with. When, or None if it lost."""
+        pending and still has the `claims` count `record` was read with. `record` as claimed, or
+        None if it lost. `stored` names what may be claimed, for the error on an unstored record."""
+        if record.id is None:
+            raise ValueError(f"only {stored} can be claimed")
         now = self._now()
         statement = (
             update(table)
-            .where(table.c.id == row_id, table.c.status == "pending", table.c.claims == claims)
-            .values(owner=owner, claimed_at=now, claims=claims + 1)
+            .where(table.c.id == record.id, table.c.status == "pending", table.c.claims == record.claims)
+            .values(owner=owner, claimed_at=now, claims=record.claims + 1)
         )
         with self._writing(what) as connection:
             if connection.execute(statement).rowcount != 1:
                 return None
-        return now
+        return dataclasses.replace(record, owner=owner, claimed_at=now, claims=record.claims + 1)
 
     def purge_deliveries(self, *, before: datetime) -> int:
         """Delete the done inbox entries and the posted replies last claimed before `before` (a

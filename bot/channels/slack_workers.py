@@ -182,7 +182,6 @@ class Supervisor:
             sys.executable,
             "-c",
             "from bot.channels.slack_workers import worker_main; worker_main()",
-            str(index),
             str(listening.fileno()),
             str(theirs.fileno()),
             self.host,
@@ -290,8 +289,8 @@ def serve_workers(count: int, *, host: str, port: int, on_ready: Callable[[], No
 
 def worker_main() -> None:
     """A worker process (`Supervisor.start_worker`): the settings, its own assistant, then `serve` on
-    the socket it inherited. Arguments: index, listening socket fd, supervisor pipe fd, host, port."""
-    _index, listening_fd, pipe_fd, host, port = sys.argv[1:6]
+    the socket it inherited. Arguments: listening socket fd, supervisor pipe fd, host, port."""
+    listening_fd, pipe_fd, host, port = sys.argv[1:5]
     serving = False
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -27,12 +27,17 @@ class Catalog:
 
     @classmethod
     @cache
-    def default(cls) -> Catalog:
+    def from_package(cls, package: str) -> Catalog:
+        """The catalog in `package`'s `en.yml` and `fr.yml`, loaded once: the same object on every call."""
         loaded: dict[str, Mapping[str, object]] = {}
         for language in LANGUAGES:
-            text = resources.files("bot.flow.messages").joinpath(f"{language}.yml").read_text("utf-8")
+            text = resources.files(package).joinpath(f"{language}.yml").read_text("utf-8")
             loaded[language] = yaml.safe_load(text)
         return cls(loaded)
+
+    @classmethod
+    def default(cls) -> Catalog:
+        return cls.from_package("bot.flow.messages")
 
     def _lookup(self, language: str | None, key: str) -> object | None:
         for lang in (language or DEFAULT_LANGUAGE, DEFAULT_LANGUAGE):

@@ -157,8 +157,8 @@ class Dialog(Troubleshooting):
 
     def in_flight_interrupted(self) -> bool:
         """The call in flight is older than the grace: its turn died (a crash) or lost its result."""
-        age = self.context.now - (self.state.in_flight_since or self.state.updated_at)
-        return age >= self.context.in_flight_grace
+        due = self.state.in_flight_due(self.context.in_flight_grace)
+        return due is not None and self.context.now >= due
 
     def reconcile(self) -> None:
         """Ask the contact center how the interrupted call ended, instead of sending it again; an
@@ -592,7 +592,7 @@ class Dialog(Troubleshooting):
                 self.yes_no(parse, text, self.answer_confirm, on_unknown=lambda: self.confirm_unknown(text))
             return
         spec = SPECS[step]
-        if taken and self.profile is not None and not spec.applies(self.profile, self.state.answers):
+        if taken and not spec.applies(self.profile, self.state.answers):
             self.advance()  # the message answered what this step was for (a full number at COUNTRY_CODE)
             return
         if step in self.rejected:

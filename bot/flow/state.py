@@ -3,7 +3,7 @@ start of the next one (never cached in a process), so a conversation survives re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -124,3 +124,10 @@ class FlowState(BaseModel):
     @property
     def active(self) -> bool:
         return self.step is not None
+
+    def in_flight_due(self, grace: timedelta) -> datetime | None:
+        """When the backend call in flight counts as interrupted (its turn died or lost its result),
+        or None when no call is in flight."""
+        if not self.in_flight:
+            return None
+        return (self.in_flight_since or self.updated_at) + grace

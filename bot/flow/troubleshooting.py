@@ -105,12 +105,17 @@ def _without_ids(text: str) -> str:
     return EMAIL.sub(" ", TRACKING_ID.sub(" ", text))
 
 
+def clamp_days(days: int) -> int:
+    """`days` brought within what a failure report covers: 1 to `MAX_DAYS`."""
+    return max(1, min(MAX_DAYS, days))
+
+
 def report_days(text: str, words: Words) -> int:
     """ "the last 30 days", "sur 14 jours": the number of days asked for, else a week."""
     day_words = set(words("days"))
     for number, word in _NUMBER_AND_WORD.findall(text):
         if word.casefold() in day_words:
-            return max(1, min(MAX_DAYS, int(number)))
+            return clamp_days(int(number))
     return DEFAULT_DAYS
 
 
@@ -143,7 +148,7 @@ class Troubleshooting(Prompts):
         language = self.state.language or DEFAULT_LANGUAGE
         if kind == "report":
             days = int(argument) if argument.isdecimal() else DEFAULT_DAYS
-            self.effects.append(FailureReport(max(1, min(MAX_DAYS, days)), language))
+            self.effects.append(FailureReport(clamp_days(days), language))
             return
         request = read_request(argument, None, self.words, language)
         if request == Troubleshoot(language=language) and argument.strip():

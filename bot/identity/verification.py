@@ -20,12 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
-from functools import cache
-from importlib import resources
 
-import yaml
-
-from bot.flow.catalog import LANGUAGES, Catalog
+from bot.flow.catalog import Catalog
 from bot.identity.mailer import Mailer, MailError
 from bot.identity.settings import IdentitySettings
 from storage import EmailChallengeRecord, IdentityBindingRecord, Store
@@ -73,14 +69,9 @@ class Verification:
         return self.status is VerifyStatus.VERIFIED
 
 
-@cache
 def identity_catalog() -> Catalog:
     """The identity check's own English and French messages (same keys in both files)."""
-    loaded = {}
-    for language in LANGUAGES:
-        text = resources.files("bot.identity.messages").joinpath(f"{language}.yml").read_text("utf-8")
-        loaded[language] = yaml.safe_load(text)
-    return Catalog(loaded)
+    return Catalog.from_package("bot.identity.messages")
 
 
 def normalize_email(text: str) -> str | None:

@@ -21,7 +21,7 @@ from bot.flow.effects import (
 )
 from bot.flow.replies import Attachment, Document, Section, Table
 from bot.troubleshoot.checklist import Checklist
-from bot.troubleshoot.report import MAX_DAYS, Report, chart_png
+from bot.troubleshoot.report import Report, chart_png
 from bot.troubleshoot.service import DirectoryUnavailable, NotAllowed, TrackingIdNotFound, Troubleshooter
 from bot.troubleshoot.texts import language_of, texts
 
@@ -36,7 +36,7 @@ async def answer(
     """Perform one effect for `requester`; never raises (a failure is an answer too, X3)."""
     try:
         if isinstance(effect, FailureReport):
-            report = await troubleshooter.report(requester, max(1, min(MAX_DAYS, effect.days)))
+            report = await troubleshooter.report(requester, effect.days)
             return Answered(effect, report.to_text(effect.language), report_document(report, effect.language))
         return await _checklist(troubleshooter, requester, effect)
     except NotAllowed:

@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.flow.troubleshooting import MAX_DAYS
 from bot.troubleshoot.texts import language_of, texts
 from storage import AttemptRecord, Store
 
-MAX_DAYS = 366
 UNKNOWN_REASON = "UNKNOWN"
 
 

@@ -100,9 +100,6 @@ class Troubleshooter:
             return None
         return "tenant" if profile.is_admin else None
 
-    async def is_admin(self, requester: str) -> bool:
-        return await self.admin_basis(requester) is not None
-
     async def authorize(self, requester: str, target: str, *, query: str = "checklist") -> None:
         """Raise `NotAllowed` unless `requester` may see `target`'s data; audit the decision."""
         who, whom = _fold(requester), _fold(target)

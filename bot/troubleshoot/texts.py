@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
-import yaml
-
 from bot.flow.catalog import LANGUAGES, Catalog
 
 
-@cache
 def texts() -> Catalog:
-    loaded = {}
-    for language in LANGUAGES:
-        text = resources.files("bot.troubleshoot.messages").joinpath(f"{language}.yml").read_text("utf-8")
-        loaded[language] = yaml.safe_load(text)
-    return Catalog(loaded)
+    return Catalog.from_package("bot.troubleshoot.messages")
 
 
 def language_of(language: str | None) -> str:

@@ -15,13 +15,13 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -38,7 +38,8 @@ from bot.channels.slack import conversation_key
 from bot.channels.slack.blocks import click_for
 from bot.secrets import Cipher
 from storage import ConversationKey, Store
-from tests.slack.double import TEAM, Call, SlackDouble, user_id_for
+from tests.channels.processes import free_port
+from tests.slack.double import TEAM, Call, SlackDouble, poll, user_id_for
 from tests.slack.support import SECRET, TOKEN, event_envelope, im_message, im_of, sign
 from tests.wxcc.simulated import authorize, wxcc_config
 
@@ -99,21 +100,12 @@ def write_tenant(path: Path, count: int) -> list[str]:
 
 def wait_until(predicate: Callable[[], T | None], *, timeout: float = 30.0, what: str = "") -> T:
     """Poll `predicate` until it returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
-        time.sleep(0.02)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return poll(
+        predicate,
+        timeout=timeout,
+        interval=0.02,
+        failure=lambda: f"timed out after {timeout:.0f} s waiting for {what or predicate}",
+    )
 
 
 # --- Slack's side: signed requests and what the bot posted --------------------------------------------
@@ -325,6 +317,13 @@ class BotProcess:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
+def restart(bot: BotProcess, slack: SlackClient) -> SlackClient:
+    """Start `bot` again (after a kill) and a new client to it in place of `slack`, which is closed."""
+    bot.start()
+    slack.close()
+    return SlackClient(slack.double, bot.url)
+
+
 def bot_env(database_url: str, double: SlackDouble, **extra: str) -> dict[str, str]:
     """The environment of a `serve slack` process: nothing inherited from LOGINBOT_/SLACK_/WXCC_."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGINBOT_", "SLACK_", "WXCC_"))}
@@ -380,33 +379,6 @@ def served_simulator(tenant_file: Path, faults: Faults | None = None) -> Iterato
         yield server
 
 
-@contextlib.contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    """A fresh, empty schema on the test PostgreSQL server: the URL of a database whose connections
-    all use it (through `search_path`), dropped afterwards."""
-    import uuid
-
-    from sqlalchemy import create_engine
-
-    from storage.engine import normalize_url
-
-    url = normalize_url(base_url)
-    schema = f"loginbot_rel_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    try:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-                hide_password=False
-            )
-        finally:
-            with admin.begin() as connection:
-                connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    finally:
-        admin.dispose()
-
-
 def station_logins(events: Sequence[SimEvent], email: str) -> list[SimEvent]:
     """The sign-ins the contact center accepted for `email`."""
     return [e for e in events if e.kind == "StationLogin" and e.ok and e.email == email]
@@ -430,3 +402,14 @@ def run_threads(jobs: Sequence[Callable[[], object]]) -> list[BaseException]:
     for thread in threads:
         thread.join(120)
     return errors
+
+
+def at_once(*jobs: Callable[[], httpx.Response]) -> list[httpx.Response]:
+    """Send all at the same moment (one thread and connection each); the answers, in order."""
+    answers: dict[int, httpx.Response] = {}
+
+    def send(index: int, job: Callable[[], httpx.Response]) -> None:
+        answers[index] = job()
+
+    assert run_threads([partial(send, i, j) for i, j in enumerate(jobs)]) == []
+    return [answers[i] for i in range(len(jobs))]

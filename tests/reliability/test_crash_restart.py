@@ -39,6 +39,7 @@ from .support import (
     dm_posts,
     keys_of,
     load_emails,
+    restart,
     run_threads,
     served_simulator,
     slack_key,
@@ -201,9 +202,7 @@ def test_every_conversation_resumes_at_its_step_after_a_kill(
         # 4. Restart on the same files. Before the first request is served, the recovery holds the
         #    users it has work for: their stored replies are posted and their acknowledged deliveries
         #    run, in order. Then Slack delivers again the events it got no answer for.
-        bot.start()
-        slack.close()
-        slack = SlackClient(double, bot.url)
+        slack = restart(bot, slack)
         wait_recovered(database)
         for email in answered:
             state = stored_state(database, email)
@@ -323,9 +322,7 @@ def test_a_sign_in_under_way_at_the_kill_is_never_sent_again(
                 assert (state.in_flight, state.step) == ("login", None), email  # claimed before the call
                 assert keys_of(dm_posts(double, email))[-1] == "ask.confirm"  # the outcome was never said
 
-            bot.start()
-            slack.close()
-            slack = SlackClient(double, bot.url)
+            slack = restart(bot, slack)
             # The acknowledged clicks are run again: duplicates (their claim was saved), so silent.
             wait_recovered(database)
             for email in emails:
@@ -431,9 +428,7 @@ def test_a_message_acknowledged_but_not_yet_run_at_the_kill_is_answered_after_th
         assert [(e.subject, e.delivery_id) for e in inbox] == [(user_id_for(email), envelope["event_id"])]
 
         mark = double.mark()
-        bot.start()
-        slack.close()
-        slack = SlackClient(double, bot.url)
+        slack = restart(bot, slack)
         assert keys_of(wait_posts(double, email, mark)) == ["ask.role"]
         wait_recovered(database)
         assert envelope["event_id"] in stored_state(database, email).deliveries
@@ -479,9 +474,7 @@ def test_a_reply_committed_but_not_posted_at_the_kill_is_posted_after_the_restar
         assert [e.delivery_id for e in inbox] == [action_ts]
         assert [(r.key, r.delivery_id) for r in outbox] == [(slack_key(email), action_ts)]
 
-        bot.start()
-        slack.close()
-        slack = SlackClient(double, bot.url)
+        slack = restart(bot, slack)
         assert keys_of(wait_posts(double, email, mark)) == ["ask.call_preference"]
         wait_recovered(database)
         state = stored_state(database, email)

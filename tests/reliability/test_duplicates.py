@@ -10,9 +10,7 @@ import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from bot.backend.simulator import load_tenant
@@ -24,6 +22,7 @@ from .support import (
     APOLOGIES,
     PATH_TO_CONFIRM,
     SlackClient,
+    at_once,
     dm_posts,
     keys_of,
     load_emails,
@@ -44,17 +43,6 @@ def rig(tmp_path: Path, double: SlackDouble, tenant_file: Path) -> Iterator[Slac
         yield running
     finally:
         running.stop()
-
-
-def twice(first: Any, second: Any) -> list[httpx.Response]:
-    """Send both at the same moment (two connections); the answers, in order."""
-    answers: dict[int, httpx.Response] = {}
-
-    def send(index: int, job: Any) -> None:
-        answers[index] = job()
-
-    assert run_threads([lambda: send(0, first), lambda: send(1, second)]) == []
-    return [answers[0], answers[1]]
 
 
 def test_retries_and_double_clicks_never_advance_twice_or_sign_in_twice(
@@ -79,7 +67,7 @@ def test_retries_and_double_clicks_never_advance_twice_or_sign_in_twice(
         for index, (how, value, step) in enumerate(script):
             if how == "text":
                 envelope = slack.message_event(email, value)
-                answers = twice(partial(slack.deliver, envelope), partial(slack.deliver, envelope, retry=1))
+                answers = at_once(partial(slack.deliver, envelope), partial(slack.deliver, envelope, retry=1))
                 replies = 1
             else:
                 payload = slack.click_payload(email, value)
@@ -90,7 +78,7 @@ def test_retries_and_double_clicks_never_advance_twice_or_sign_in_twice(
                     again = copy.deepcopy(payload)
                     again["actions"][0]["action_ts"] = f"{time.time():.6f}"
                     replies = 2
-                answers = twice(partial(slack.interact, payload), partial(slack.interact, again))
+                answers = at_once(partial(slack.interact, payload), partial(slack.interact, again))
             assert [a.status_code for a in answers] == [200, 200], (email, value)
             posts += replies
             wait_until(partial(posted, email, posts), what=f"{email}: {value}")

@@ -13,13 +13,12 @@ import threading
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from bot.flow.state import FlowState
 from storage import Store
+from tests.postgres import POSTGRES_URL_ENV, postgres_schema
 from tests.slack.double import SlackDouble
 
 from .support import (
@@ -27,12 +26,12 @@ from .support import (
     PATH_TO_CONFIRM,
     BotProcess,
     SlackClient,
+    at_once,
     authorize_all,
     bot_env,
     dm_posts,
     keys_of,
     load_emails,
-    postgres_schema,
     run_threads,
     served_simulator,
     slack_key,
@@ -42,7 +41,6 @@ from .support import (
     wxcc_env,
 )
 
-POSTGRES_URL_ENV = "LOGINBOT_TEST_POSTGRES_URL"
 USERS = 8
 
 
@@ -51,18 +49,8 @@ def database() -> Iterator[str]:
     base_url = os.environ.get(POSTGRES_URL_ENV)
     if not base_url:
         pytest.skip(f"PostgreSQL not configured: set {POSTGRES_URL_ENV} (scripts/with-postgres.sh does)")
-    with postgres_schema(base_url) as url:
+    with postgres_schema(base_url, "loginbot_rel") as url:
         yield url
-
-
-def at_once(*jobs: Any) -> list[httpx.Response]:
-    answers: dict[int, httpx.Response] = {}
-
-    def send(index: int, job: Any) -> None:
-        answers[index] = job()
-
-    assert run_threads([partial(send, i, j) for i, j in enumerate(jobs)]) == []
-    return [answers[i] for i in range(len(jobs))]
 
 
 def test_two_processes_on_one_postgres_serve_the_same_users_without_conflicts(

@@ -26,12 +26,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 TEAM = "T0LOGINBOT"
 BOT_USER = "U0BOT"
 BOT_ID = "B0BOT"
+T = TypeVar("T")
 
 # The demo tenant's users as Slack knows them (bot/backend/simulator/demo_tenant.yml).
 DEMO_USERS = {
@@ -47,6 +48,21 @@ DEMO_USERS = {
     "sid.specific@example.com": "en-US",
     "nobody@example.com": "en-US",  # a Slack user the contact center does not know
 }
+
+
+def poll(
+    predicate: Callable[[], T | None], *, timeout: float, interval: float, failure: Callable[[], str]
+) -> T:
+    """Call `predicate` every `interval` seconds until it returns something truthy (returned); after
+    `timeout` seconds, fail with the message `failure()` makes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(failure())
+        time.sleep(interval)
 
 
 def user_id_for(email: str) -> str:
@@ -153,14 +169,12 @@ class SlackDouble:
             return [c for c in self.calls[mark:] if method is None or c.method == method]
 
     def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 15.0, what: str = "") -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            result = predicate()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what or predicate}; calls: {self.methods()}")
-            time.sleep(0.01)
+        return poll(
+            predicate,
+            timeout=timeout,
+            interval=0.01,
+            failure=lambda: f"timed out waiting for {what or predicate}; calls: {self.methods()}",
+        )
 
     def methods(self) -> list[str]:
         with self._lock:

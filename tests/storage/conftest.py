@@ -9,18 +9,14 @@ start from an empty database and can run in parallel.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine
 
 from storage import Store
-from storage.engine import normalize_url
-
-POSTGRES_URL_ENV = "LOGINBOT_TEST_POSTGRES_URL"
+from tests.postgres import POSTGRES_URL_ENV, postgres_schema
 
 
 @dataclass
@@ -56,22 +52,12 @@ class FakeClock:
 
 
 def _postgres_backend(base_url: str) -> Iterator[Backend]:
-    url = normalize_url(base_url)
-    schema = f"loginbot_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    try:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
-        backend = Backend("postgresql", scoped.render_as_string(hide_password=False))
+    with postgres_schema(base_url) as url:
+        backend = Backend("postgresql", url)
         try:
             yield backend
         finally:
             backend.close_all()
-            with admin.begin() as connection:
-                connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    finally:
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

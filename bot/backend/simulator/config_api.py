@@ -65,11 +65,13 @@ def _stamps() -> Json:
     return {"version": 1, "createdTime": _CREATED, "lastUpdatedTime": _CREATED}
 
 
-def _profile_type(user: UserConfig) -> str:
+def profile_type(user: UserConfig, *, agent: str) -> str:
+    """The user's profile type: `agent` names an agent-only user's (the configuration API and the
+    runtime messages spell it differently)."""
     if user.simulator.admin:
         return "ADMINISTRATOR"
     if user.simulator.allowed_roles is AllowedRoles.AGENT:
-        return "STANDARD_AGENT"
+        return agent
     return "SUPERVISOR"
 
 
@@ -90,7 +92,7 @@ def user_json(tenant: Tenant, user: UserConfig) -> Json:
         "siteName": site.name if site is not None else "",
         "teamIds": list(user.team_ids),
         "agentProfileId": user.agent_profile_id,
-        "userProfileType": _profile_type(user),
+        "userProfileType": profile_type(user, agent="STANDARD_AGENT"),
         "active": True,
         "systemDefault": False,
     }
@@ -151,8 +153,6 @@ def agent_profile_json(tenant: Tenant, profile: AgentProfile) -> Json:
 def team_json(tenant: Tenant, team: TeamConfig) -> Json:
     """One `TeamResponseDTO`; `userIds` lists every user whose `teamIds` names the team."""
     site = next((s for s in tenant.sites if s.id == team.site_id), None)
-    members = list(tenant.team_members(team.id))
-    members += [i for i in team.user_ids if i not in members]
     return {
         **_org(tenant),
         "id": team.id,
@@ -163,7 +163,7 @@ def team_json(tenant: Tenant, team: TeamConfig) -> Json:
         "active": True,
         "siteId": team.site_id,
         "siteName": site.name if site is not None else "",
-        "userIds": members,
+        "userIds": list(tenant.team_members(team.id)),
         "description": team.description,
         "systemDefault": False,
         "rankQueuesForTeam": False,

@@ -71,14 +71,14 @@ def problems(error: ValidationError) -> list[str]:
     return lines
 
 
-def api_error(tracking_id: str, status: int, *descriptions: str, reason: str = "") -> dict[str, Any]:
+def api_error(tracking_id: str, status: int, description: str) -> dict[str, Any]:
     """The API's error envelope (`ApiErrorResponse`): `{trackingId, error: {key, reason, message}}`."""
     return {
         "trackingId": tracking_id,
         "error": {
             "key": str(status),
-            "reason": reason or _REASONS.get(status, "Error"),
-            "message": [{"description": text, "code": str(status)} for text in descriptions or ("",)],
+            "reason": _REASONS.get(status, "Error"),
+            "message": [{"description": description, "code": str(status)}],
         },
     }
 

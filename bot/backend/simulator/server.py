@@ -106,11 +106,7 @@ _API_PREFIXES = ("/v1/notification/", "/v1/agents/", "/organization/")
 _OAUTH_PATHS = ("/v1/authorize", "/v1/access_token", "/v1/people/me", "/v1/people")
 PEOPLE_SCOPES = ("spark:people_read",)
 MAX_PEOPLE = 1000  # Webex's largest `max` for a people listing
-_ROLE_SETS = {
-    frozenset({"agent"}): Role.AGENT,
-    frozenset({"supervisor"}): Role.SUPERVISOR,
-    frozenset({"supervisor", "agent"}): Role.SUPERVISOR_AGENT,
-}
+_ROLE_SETS = {frozenset(role.api_roles): role for role in Role}
 _DEVICE_TYPES = ("AGENT_DN", "EXTENSION", "BROWSER")
 CLOSE_TAKEN_OVER = 1000
 CLOSE_GOING_AWAY = 1001
@@ -452,11 +448,6 @@ class SimulatorService:
                 preference = None  # a digital-only station: a browser device with no telephony
         return LoginRequest(role=role, call_preference=preference, dial_number=number, team_id=body.team_id)
 
-    def profile_type(self, user: UserConfig) -> str:
-        if user.simulator.admin:
-            return "ADMINISTRATOR"
-        return "AGENT" if user.simulator.allowed_roles is AllowedRoles.AGENT else "SUPERVISOR"
-
     def session_message(
         self, call: str, user: UserConfig, session: StationSession, tid: str
     ) -> dict[str, Any]:
@@ -466,7 +457,7 @@ class SimulatorService:
             org_id=self.org_id,
             tracking_id=tid,
             site_id=user.site_id,
-            profile_type=self.profile_type(user),
+            profile_type=config_api.profile_type(user, agent="AGENT"),
         )
 
     def failure(self, call: str, agent_id: str, tid: str, reason: FailureReason) -> dict[str, Any]:

@@ -158,13 +158,12 @@ class WxccBackend:
     def _rt(self) -> _Runtime:
         loop = asyncio.get_running_loop()
         if self._runtime is None or self._runtime.loop is not loop:
-            size = max(1, self.config.max_connections)
             # Idle connections are dropped before a server is likely to drop them (uvicorn: 5 s): a
             # request sent on a connection the server is closing fails, and a login cannot be re-sent.
             # The wire is aiohttp's (`transport.py`): httpcore's pool cost ~1 ms of CPU per call.
             http = self._http or httpx.AsyncClient(
                 timeout=self.config.http_timeout_seconds,
-                transport=AiohttpTransport(max_connections=size, keepalive_expiry=2.0),
+                transport=AiohttpTransport(max_connections=self.config.max_connections, keepalive_expiry=2.0),
             )
             self._runtime = _Runtime(loop, http, self._http is None, RestClient(http, self.config))
         return self._runtime
@@ -334,27 +333,26 @@ class WxccBackend:
         tid = new_tracking_id()
         waiter = channel.expect(tid)
         try:
-            response = await self._rt().rest.call(
-                method,
-                self._api(path),
-                token=self._token(email),
-                json=body,
-                tracking_id=tid,
-                idempotent=idempotent,
-            )
+            try:
+                response = await self._rt().rest.call(
+                    method,
+                    self._api(path),
+                    token=self._token(email),
+                    json=body,
+                    tracking_id=tid,
+                    idempotent=idempotent,
+                )
+            except BaseException:  # also AuthorizationRequired (the token is gone), cancellation
+                channel.forget(tid)
+                raise
         except ApiError as error:
-            channel.forget(tid)
             if error.status >= 500:
                 raise _Unknown(FailureReason.SERVICE_ERROR, error.tracking_id) from None
             raise _Refused(_service_error(error)) from None
         except NetworkError as error:
-            channel.forget(tid)
             if error.maybe_sent:
                 raise _Unknown(FailureReason.CONNECTION_LOST, error.tracking_id) from None
             raise _Refused(_service_error(error)) from None
-        except BaseException:  # AuthorizationRequired (the token is gone), cancellation
-            channel.forget(tid)
-            raise
         service_tid = response.tracking_id
         channel.rekey(tid, service_tid)
         try:
@@ -388,7 +386,7 @@ class WxccBackend:
                 continue
             data = message.get("data") or {}
             if data.get("type") == "AgentReloginSuccess":
-                return tid, mapping.station_session(data, user)
+                return tid, mapping.station_session(data)
             reason = mapping.reason_for_name(data.get("reason"))
             if reason in (FailureReason.AGENT_NOT_FOUND, FailureReason.NOT_LOGGED_IN):
                 return tid, None
@@ -448,7 +446,7 @@ class WxccBackend:
             ) from None
         data = message.get("data") or {}
         if data.get("type") == "AgentStationLoginSuccess":
-            return Outcome(tid, mapping.station_session(data, user))
+            return Outcome(tid, mapping.station_session(data))
         reason = mapping.reason_for_name(data.get("reason"))
         log.info("station login refused for %s: %s, tracking id %s", email, reason.value, tid)
         raise LoginFailed(reason, tid, str(data.get("reason") or "login refused"))
@@ -518,7 +516,7 @@ class WxccBackend:
     async def _session_after(self, user: UserProfile, data: Mapping[str, Any]) -> StationSession | None:
         """The session after a change: from the payload when it is complete, else from reload."""
         if data.get("agentSessionId") and data.get("deviceType"):
-            return mapping.station_session(data, user)
+            return mapping.station_session(data)
         try:
             return (await self._reload(user))[1]
         except _Refused:

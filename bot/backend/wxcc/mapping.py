@@ -214,7 +214,7 @@ def role_of(roles: object) -> Role:
     return _ROLE_SETS.get(names, Role.AGENT)
 
 
-def station_session(data: Mapping[str, Any], user: UserProfile | None = None) -> StationSession:
+def station_session(data: Mapping[str, Any]) -> StationSession:
     """A login or relogin success payload as a session.
 
     Browser devices report `webrtc-<agentId>` as their number: the port's Desktop session has none.
@@ -224,10 +224,10 @@ def station_session(data: Mapping[str, Any], user: UserProfile | None = None) ->
     """
     device_type = str(data.get("deviceType") or "BROWSER")
     try:
-        preference: CallPreference | None = CallPreference.from_device_type(device_type)
+        preference = CallPreference.from_device_type(device_type)
     except KeyError:
         preference = CallPreference.DESKTOP
-    browser = preference in (CallPreference.DESKTOP, None)
+    browser = preference is CallPreference.DESKTOP
     sub_status = str(data.get("subStatus") or data.get("status") or "Idle")
     state = Availability.AVAILABLE if sub_status.lower() == "available" else Availability.IDLE
     aux = str(data.get("auxCodeId") or "")

@@ -30,11 +30,9 @@ def build_services(
     from bot.app import build_assistant
     from bot.identity import EmailVerifier, IdentitySettings, build_mailer
     from bot.settings import Settings
-    from bot.troubleshoot import Troubleshooter
 
     settings = settings or Settings()
     assistant = build_assistant(settings)
     identity = identity_settings or IdentitySettings()
     verifier = EmailVerifier(assistant.store, build_mailer(identity), identity)
-    troubleshooter = Troubleshooter(assistant.backend, assistant.store, admins=settings.admin_emails)
-    return RasaServices(assistant, verifier, rasa_settings or RasaSettings(), troubleshooter)
+    return RasaServices(assistant, verifier, rasa_settings or RasaSettings(), assistant.troubleshooter)

@@ -31,6 +31,7 @@ from bot.channels.rasa.form import (
     TAKE_OVER,
     LoginFormValidator,
     answers_from_slots,
+    form_slots,
     slot_values,
     take_over_question,
 )
@@ -44,12 +45,14 @@ from bot.channels.rasa.services import (
     rasa_catalog,
 )
 from bot.flow.catalog import Catalog
+from bot.flow.effects import Answered, Troubleshoot, Unanswered
 from bot.flow.engine import TurnContext, UserMessage
 from bot.flow.replies import Reply, ReplyKind
 from bot.flow.state import FlowState, Step
 from bot.flow.troubleshooting import mentioned_name
 from bot.identity import RequestStatus, VerifyStatus, normalize_email
-from bot.troubleshoot import Checklist, NotAllowed, TrackingIdNotFound
+from bot.troubleshoot import NotAllowed, TrackingIdNotFound
+from bot.troubleshoot.conversation import answer
 from storage import ConversationKey
 
 log = logging.getLogger(__name__)
@@ -124,8 +127,8 @@ class LoginbotAction(Action):
         return FlowState.model_validate(stored.state) if stored is not None else None
 
 
-class FlowCommandAction(LoginbotAction):
-    """An action that is one flow command (a menu button), for a verified user."""
+class VerifiedAction(LoginbotAction):
+    """An action for a verified user only: anyone else is told to prove who they are first."""
 
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str | None, language: str
@@ -133,6 +136,20 @@ class FlowCommandAction(LoginbotAction):
         if email is None:
             self.say_key(dispatcher, language, "identity.needed")
             return []
+        return await self.act_verified(dispatcher, tracker, email, language)
+
+    @abstractmethod
+    async def act_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str, language: str
+    ) -> list[EventType]: ...
+
+
+class FlowCommandAction(VerifiedAction):
+    """An action that is one flow command (a menu button), for a verified user."""
+
+    async def act_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str, language: str
+    ) -> list[EventType]:
         choice = self.choice(tracker)
         replies = await self.services.assistant.run_flow(
             self.services.key(email),
@@ -213,54 +230,49 @@ def name_in(text: str, language: str) -> str | None:
     return mentioned_name(text, lambda key: catalog.words(language, key))
 
 
-class TroubleshootLogin(LoginbotAction):
+class TroubleshootLogin(VerifiedAction):
     """The sign-in troubleshooting checklist (U3): the requester is the conversation's verified user;
     the user asked about comes from a tracking id, an email, or a name in the message, and is the
     requester when none is given. Only administrators see someone else's (T9); a refusal says so and
-    `bot.troubleshoot` logs it."""
+    `bot.troubleshoot` logs it. The checklist is the flow's `Troubleshoot` effect, performed as every
+    channel performs it (`bot.troubleshoot.conversation.answer`)."""
 
     action_name = "action_troubleshoot_login"
 
-    async def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str | None, language: str
+    async def act_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str, language: str
     ) -> list[EventType]:
-        if email is None:
-            self.say_key(dispatcher, language, "identity.needed")
-            return []
         latest = tracker.latest_message or {}
         text = latest_text(latest)
-        troubleshooter = self.services.troubleshooter
         tracking_id = entity_value(latest, "tracking_id") or tracking_id_in(text)
         mentioned = entity_value(latest, "email")
         target = (normalize_email(mentioned) if mentioned else None) or email_in(text)
-        checklist: Checklist
-        try:
-            if tracking_id:
-                checklist = await troubleshooter.by_tracking_id(email, tracking_id, language)
-            elif target:
-                checklist = await troubleshooter.checklist(email, target, language)
-            elif (name := name_in(text, language)) is not None:
-                people = await troubleshooter.find_people(email, name)
-                if not people:
-                    self.say_key(dispatcher, language, "rasa.troubleshoot_nobody", name=name)
-                    return []
-                if len(people) > 1:
-                    listed = ", ".join(f"{p.display_name} ({p.email})" for p in people)
-                    self.say_key(dispatcher, language, "rasa.troubleshoot_which", name=name, people=listed)
-                    return []
-                checklist = await troubleshooter.checklist(email, people[0].email, language)
-            else:
-                checklist = await troubleshooter.checklist(email, email, language)
-        except NotAllowed as refused:
-            dispatcher.utter_message(text=refused.message(language))
+        effect = Troubleshoot(
+            target_email=target,
+            target_name=None if tracking_id or target else name_in(text, language),
+            tracking_id=tracking_id,
+            language=language,
+        )
+        outcome = await answer(self.services.troubleshooter, email, effect)
+        if isinstance(outcome, Answered):
+            dispatcher.utter_message(text=outcome.text)
             return []
-        except TrackingIdNotFound as missing:
-            dispatcher.utter_message(text=missing.message(language))
-            return []
-        except LookupError:  # this backend cannot look users up by name
+        why = outcome.why
+        if why is Unanswered.REFUSED:
+            dispatcher.utter_message(text=NotAllowed(email, target or email).message(language))
+        elif why is Unanswered.TRACKING_ID_UNKNOWN:
+            dispatcher.utter_message(text=TrackingIdNotFound((tracking_id or "").strip()).message(language))
+        elif why is Unanswered.NOBODY:
+            self.say_key(dispatcher, language, "rasa.troubleshoot_nobody", name=effect.target_name)
+        elif why is Unanswered.SEVERAL:
+            listed = ", ".join(f"{c.display_name} ({c.email})" for c in outcome.candidates)
+            self.say_key(
+                dispatcher, language, "rasa.troubleshoot_which", name=effect.target_name, people=listed
+            )
+        elif why is Unanswered.NO_DIRECTORY:  # this backend cannot look users up by name
             self.say_key(dispatcher, language, "rasa.troubleshoot_no_directory")
-            return []
-        dispatcher.utter_message(text=checklist.to_text())
+        else:  # `answer` logged the failure; `run` apologizes, as for any other (X1)
+            raise RuntimeError("troubleshooting failed")
         return []
 
 
@@ -285,17 +297,14 @@ def _cleared(slots: Any) -> list[EventType]:
     return [SlotSet(slot, None) for slot in slots]
 
 
-class StationLogin(LoginbotAction):
+class StationLogin(VerifiedAction):
     """Submit the form's confirmed answers through the assistant's claim / perform / record path (X2)."""
 
     action_name = "action_station_login"
 
-    async def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str | None, language: str
+    async def act_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str, language: str
     ) -> list[EventType]:
-        if email is None:
-            self.say_key(dispatcher, language, "identity.needed")
-            return []
         slots = tracker.slots
         if slots.get(CONFIRM) is not True:
             if any(slots.get(slot) is not None for slot in STEP_OF_SLOT):
@@ -478,12 +487,7 @@ class ValidateLoginForm(LoginbotAction):
         # again what the profile decides where the message answered otherwise).
         answered = {f"auto.{slot}" for slot in steps}
         self.say(dispatcher, [r for r in replies if not _login_prompt(r) and r.key not in answered])
-        filled = {
-            **slot_values(state.answers),
-            "pending_national": state.answers.pending_national,
-            "team_candidates": list(state.team_candidates) or None,
-        }
-        return _Start(slots=filled, base=state)
+        return _Start(slots=form_slots(state), base=state)
 
     async def take_over(
         self,

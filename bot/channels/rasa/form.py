@@ -94,6 +94,15 @@ def slot_values(answers: Answers) -> dict[str, Any]:
     }
 
 
+def form_slots(state: FlowState) -> dict[str, Any]:
+    """The slots a flow state stands for: its answers and the form's bookkeeping (`HELPER_SLOTS`)."""
+    return {
+        **slot_values(state.answers),
+        "pending_national": state.answers.pending_national,
+        "team_candidates": list(state.team_candidates) or None,
+    }
+
+
 @dataclass
 class FormOutcome:
     slots: dict[str, Any] = field(default_factory=dict)  # SlotSet events to return, in order
@@ -288,11 +297,7 @@ class LoginFormValidator:
         ambiguous: str | None,
     ) -> FormOutcome:
         state = self.turn.state
-        after: dict[str, Any] = {
-            **slot_values(state.answers),
-            "pending_national": state.answers.pending_national,
-            "team_candidates": list(state.team_candidates) or None,
-        }
+        after = form_slots(state)
         events: dict[str, Any] = {}
         for slot in STEP_OF_SLOT:
             # A rejected candidate is None again, unless the profile then filled that answer (S1).

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from bot.assistant import Assistant
 from bot.channels.rasa.settings import RasaSettings
@@ -21,13 +17,8 @@ from storage import ConversationKey
 CHANNEL = "rasa"
 
 
-@cache
 def rasa_catalog() -> Catalog:
-    loaded = {}
-    for language in LANGUAGES:
-        text = resources.files("bot.channels.rasa.messages").joinpath(f"{language}.yml").read_text("utf-8")
-        loaded[language] = yaml.safe_load(text)
-    return Catalog(loaded)
+    return Catalog.from_package("bot.channels.rasa.messages")
 
 
 def latest_user_event(events: list[dict[str, Any]]) -> Mapping[str, Any]:

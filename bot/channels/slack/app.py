@@ -115,10 +115,11 @@ class SlackChannel:
         if not replay:
             await self.backlog_of(inbound.team_id, inbound.user_id)
         destination = await self._destination(client, inbound)
+        language = None
         if destination is None:
             self.deliveries.done(entry)
         else:
-            await self.converse(
+            replies = await self.converse(
                 client,
                 inbound.team_id,
                 inbound.user_id,
@@ -127,8 +128,9 @@ class SlackChannel:
                 after=after,
                 entry=entry,
             )
+            language = replies.language
         if inbound.home:
-            await self.publish_home(client, inbound.team_id, inbound.user_id)
+            await self.publish_home(client, inbound.team_id, inbound.user_id, language=language)
 
     async def _destination(self, client: AsyncWebClient, inbound: Inbound) -> Destination | None:
         if not inbound.home and inbound.dm_from is None:
@@ -168,51 +170,36 @@ class SlackChannel:
         *,
         after: AfterTurn | None = None,
         entry: int | None = None,
-    ) -> list[Reply]:
+    ) -> Replies:
         """Run one turn for a Slack user and post its replies. `after` runs between the turn and the
         posting (a click updates the clicked message there, so the transcript reads in order).
         `entry`: the delivery's inbox entry, done once the replies are posted."""
         async with self._admission:
-            return await self._converse(
-                client, team_id, user_id, destination, message, after=after, entry=entry
-            )
-
-    async def _converse(
-        self,
-        client: AsyncWebClient,
-        team_id: str,
-        user_id: str,
-        destination: Destination,
-        message: UserMessage,
-        *,
-        after: AfterTurn | None = None,
-        entry: int | None = None,
-    ) -> list[Reply]:
-        user = await self.user(client, team_id, user_id, destination)
-        if user is None:
-            self.deliveries.done(entry)  # definitively failed, and the user was told why
-            return []
-        key = conversation_key(team_id, user.email)
-        # One lock per conversation around the turn *and* its posting: replies reach Slack in order.
-        async with self._lock(key):
-            # The turn's commit stores its replies until they are posted (issue 7).
-            outbox = self.deliveries.outbox(Address(team_id, user_id, destination, user.locale))
-            replies = await self.assistant.handle(key, message, locale=user.locale, outbox=outbox)
-            if not replies:
-                # A retried delivery or a double click: already answered (X2). Replies it left
-                # unposted are the recovery's (or still their owner's): never marked here.
-                self.deliveries.done(entry)
-                return []
-            language = self.language(replies, user)
-            if after is not None:
-                await after(replies, language)
-            messages = kit.render(replies, language=language)
-            await self.deliver(client, destination, user_id, messages, team_id=team_id)
-            # Posted, or refused for good by Slack (logged by `deliver`): either way this is final.
-            # A crash before this line leaves them pending for the recovery, which posts them
-            # (again, if Slack had already taken them: at least once, never lost).
-            self.deliveries.posted(entry, key, message.delivery_id)
-        return replies
+            user = await self.user(client, team_id, user_id, destination)
+            if user is None:
+                self.deliveries.done(entry)  # definitively failed, and the user was told why
+                return Replies()
+            key = conversation_key(team_id, user.email)
+            # One lock per conversation around the turn *and* its posting: replies reach Slack in order.
+            async with self._lock(key):
+                # The turn's commit stores its replies until they are posted (issue 7).
+                outbox = self.deliveries.outbox(Address(team_id, user_id, destination, user.locale))
+                replies = await self.assistant.handle(key, message, locale=user.locale, outbox=outbox)
+                if not replies:
+                    # A retried delivery or a double click: already answered (X2). Replies it left
+                    # unposted are the recovery's (or still their owner's): never marked here.
+                    self.deliveries.done(entry)
+                    return Replies()
+                language = self.language(replies, user)
+                if after is not None:
+                    await after(replies, language)
+                messages = kit.render(replies, language=language)
+                await self.deliver(client, destination, user_id, messages, team_id=team_id)
+                # Posted, or refused for good by Slack (logged by `deliver`): either way this is final.
+                # A crash before this line leaves them pending for the recovery, which posts them
+                # (again, if Slack had already taken them: at least once, never lost).
+                self.deliveries.posted(entry, key, message.delivery_id)
+            return replies
 
     async def post_stored(self, client: AsyncWebClient, record: OutboundRecord) -> None:
         """Post replies a turn stored and its process did not post (it died), then mark them posted."""
@@ -321,10 +308,9 @@ class SlackChannel:
         self, client: AsyncWebClient, destination: Destination, user_id: str, key: str, language: str | None
     ) -> None:
         text = slack_texts().text(language, key)
-        message = kit.SlackMessage(
-            text, [kit.reply_blocks(Reply(key=key, text=text), 0, language=language)[0]]
+        await self.deliver(
+            client, destination, user_id, kit.render([Reply(key=key, text=text)], language=language)
         )
-        await self.deliver(client, destination, user_id, [message])
 
     async def deliver(
         self,
@@ -401,9 +387,7 @@ class SlackChannel:
         container = body.get("container") or {}
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-        context = [
-            {"type": "context", "block_id": block_id, "elements": [{"type": "mrkdwn", "text": answer}]}
-        ]
+        context = [kit.answer_block(block_id, answer)]
         try:
             if not container.get("is_ephemeral") and message.get("blocks") and channel:
                 await client.chat_update(
@@ -441,18 +425,23 @@ class SlackChannel:
             return channel
         return None
 
-    async def publish_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+    async def publish_home(
+        self, client: AsyncWebClient, team_id: str, user_id: str, *, language: str | None = None
+    ) -> None:
+        """The App Home tab, in `language` (the conversation's after a turn just run), else in the
+        stored conversation's language, else in Slack's."""
         try:
             user = await self.identities.lookup(client, team_id, user_id)
         except IdentityUnavailable:
             return
-        language = language_of(user.locale)
-        if user.email:
-            try:
-                stored = self.assistant.store.load_conversation(conversation_key(team_id, user.email))
-                language = (stored.language if stored else None) or language
-            except StorageError:
-                pass
+        if language is None:
+            language = language_of(user.locale)
+            if user.email:
+                try:
+                    stored = self.assistant.store.load_conversation(conversation_key(team_id, user.email))
+                    language = (stored.language if stored else None) or language
+                except StorageError:
+                    pass
         try:
             view = await home_view(self.assistant, user.email, language)
             await client.views_publish(user_id=user_id, view=view)
@@ -475,7 +464,6 @@ def build_app(
     token: str | None = None,
     client: AsyncWebClient | None = None,
     api_url: str | None = None,
-    identities: Identities | None = None,
     channel: SlackChannel | None = None,
 ) -> AsyncApp:
     """The Slack app for `assistant`. Tests inject `client` (pointed at a local Web API double);
@@ -493,7 +481,7 @@ def build_app(
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
-    _register(app, channel or SlackChannel(assistant, identities or Identities()))
+    _register(app, channel or SlackChannel(assistant, Identities()))
     return app
 
 
@@ -667,14 +655,15 @@ def _register(app: AsyncApp, channel: SlackChannel) -> None:
         else:
             await channel.publish_home(client, team_id, user_id)
 
-    async def on_command(ack: AsyncAck, context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    async def on_acked(ack: AsyncAck, context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        """A slash command or a Home-tab button (answered in the DM, then the tab is published again)."""
         await ack()
         recorded = _recorded_delivery(context)
         if recorded is not None:
             await channel.run(client, *recorded)
 
     for command in ("/login", "/logout", "/loginbot"):
-        app.command(command, middleware=[_recorded(channel, _command)])(on_command)
+        app.command(command, middleware=[_recorded(channel, _command)])(on_acked)
 
     async def on_choice(
         ack: AsyncAck,
@@ -719,14 +708,8 @@ def _register(app: AsyncApp, channel: SlackChannel) -> None:
             log.warning("could not answer a team search: %s", _describe(error))
         await ack(options=options)
 
-    async def on_home_action(ack: AsyncAck, context: AsyncBoltContext, client: AsyncWebClient) -> None:
-        await ack()
-        recorded = _recorded_delivery(context)
-        if recorded is not None:
-            await channel.run(client, *recorded)  # answered in the DM, then the tab is published again
-
     home_actions = re.compile("^(" + "|".join(re.escape(a) for a in HOME_ACTIONS) + ")$")
-    app.action(home_actions, middleware=[_recorded(channel, _home_action)])(on_home_action)
+    app.action(home_actions, middleware=[_recorded(channel, _home_action)])(on_acked)
 
 
 def _auto_label(assistant: Assistant, choice: str | None, language: str | None) -> str:

@@ -375,12 +375,15 @@ def with_answer(blocks: Iterable[Block], block_id: str, answer: str) -> list[Blo
     updated: list[Block] = []
     for block in blocks:
         if block.get("block_id") == block_id and block.get("type") == "actions":
-            updated.append(
-                {"type": "context", "block_id": block_id, "elements": [{"type": "mrkdwn", "text": answer}]}
-            )
+            updated.append(answer_block(block_id, answer))
         else:
             updated.append(block)
     return updated
+
+
+def answer_block(block_id: str, answer: str) -> Block:
+    """The answer chosen, in place of the controls of `block_id` it answered."""
+    return {"type": "context", "block_id": block_id, "elements": [{"type": "mrkdwn", "text": answer}]}
 
 
 def reply_keys(blocks: Iterable[Block]) -> list[str]:

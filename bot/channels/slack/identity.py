@@ -73,6 +73,3 @@ class Identities:
             email.strip().casefold() if isinstance(email, str) else "",
             locale if isinstance(locale, str) else None,
         )
-
-    def forget(self, team_id: str, user_id: str) -> None:
-        self._cache.pop((team_id, user_id), None)

@@ -57,7 +57,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from storage import InboundRecord, OutboundRecord, StorageError
 
 from .app import SlackChannel
-from .delivery import CHANNEL, Address, Inbound
+from .delivery import CHANNEL, Address, Deliveries, Inbound
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +84,7 @@ def hold_backlog(channel: SlackChannel) -> Backlog:
     Reads the database only; a failure leaves nothing held (the sweeps recover later)."""
     deliveries = channel.deliveries
     try:
-        inbound = deliveries.store.pending_inbound(
-            channel=CHANNEL, exclude_owner=deliveries.owner, limit=BATCH
-        )
-        outbound = deliveries.store.pending_outbound(
-            channel=CHANNEL, exclude_owner=deliveries.owner, limit=BATCH
-        )
+        inbound, outbound = _pending(deliveries)
     except StorageError:
         log.warning("could not read the deliveries left pending; they will be recovered later")
         return Backlog()
@@ -129,25 +124,32 @@ async def keep_recovering(channel: SlackChannel, client: AsyncWebClient, backlog
 async def _backlog_aged(channel: SlackChannel, backlog: Backlog) -> None:
     """Wait until the backlog is past the grace period. Meanwhile, users whose entries were finished
     by the process holding them (a busy sibling, not a crashed one) are let through at once."""
-    deliveries = channel.deliveries
     while backlog.ready_at is not None and backlog.subjects:
         remaining = (backlog.ready_at - datetime.now(UTC)).total_seconds()
         if remaining <= 0:
             return
         await asyncio.sleep(min(remaining, BACKLOG_POLL))
         try:
-            still = _subjects(
-                deliveries.store.pending_inbound(
-                    channel=CHANNEL, exclude_owner=deliveries.owner, limit=BATCH
-                ),
-                deliveries.store.pending_outbound(
-                    channel=CHANNEL, exclude_owner=deliveries.owner, limit=BATCH
-                ),
-            )
+            still = _subjects(*_pending(channel.deliveries))
         except StorageError:
             continue
         channel.release(backlog.subjects - still)
         backlog.subjects &= still
+
+
+def _pending(
+    deliveries: Deliveries, *, claimed_before: datetime | None = None
+) -> tuple[Sequence[InboundRecord], Sequence[OutboundRecord]]:
+    """The entries and stored replies other processes left pending (claimed before `claimed_before`,
+    when given), at most `BATCH` of each."""
+    store, owner = deliveries.store, deliveries.owner
+    inbound = store.pending_inbound(
+        channel=CHANNEL, exclude_owner=owner, claimed_before=claimed_before, limit=BATCH
+    )
+    outbound = store.pending_outbound(
+        channel=CHANNEL, exclude_owner=owner, claimed_before=claimed_before, limit=BATCH
+    )
+    return inbound, outbound
 
 
 def _subjects(inbound: Sequence[InboundRecord], outbound: Sequence[OutboundRecord]) -> set[tuple[str, str]]:
@@ -177,13 +179,7 @@ async def sweep(channel: SlackChannel, client: AsyncWebClient) -> int:
     """Take over, post and run what other processes left pending past the grace period; the most
     entries of one kind read (`BATCH` when there may be more)."""
     deliveries = channel.deliveries
-    cutoff = datetime.now(UTC) - deliveries.grace
-    outbound = deliveries.store.pending_outbound(
-        channel=CHANNEL, exclude_owner=deliveries.owner, claimed_before=cutoff, limit=BATCH
-    )
-    inbound = deliveries.store.pending_inbound(
-        channel=CHANNEL, exclude_owner=deliveries.owner, claimed_before=cutoff, limit=BATCH
-    )
+    inbound, outbound = _pending(deliveries, claimed_before=datetime.now(UTC) - deliveries.grace)
     # Per user, in order: the replies of turns already committed, then the deliveries after them.
     per_user: dict[tuple[str, str] | None, tuple[list[OutboundRecord], list[InboundRecord]]] = {}
     for replies in outbound:

@@ -185,13 +185,12 @@ async def serve_http(
     *,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
-    routes: Sequence[BaseRoute] | None = None,
     sockets: list[socket.socket] | None = None,
 ) -> None:
     """`sockets`: listen on these instead of binding (a worker of `--workers N`: slack_workers.py)."""
     import uvicorn
 
-    asgi = build_asgi(app, routes=oauth_callback_routes(assistant) if routes is None else routes)
+    asgi = build_asgi(app, routes=oauth_callback_routes(assistant))
     config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off")
     await uvicorn.Server(config).serve(sockets=sockets)
 

@@ -7,21 +7,11 @@ sentences, and English and French keep the same keys (a test checks it).
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
-import yaml
-
 from bot.flow.catalog import LANGUAGES, Catalog
 
 
-@cache
 def slack_texts() -> Catalog:
-    loaded = {}
-    for language in LANGUAGES:
-        text = resources.files("bot.channels.slack.messages").joinpath(f"{language}.yml").read_text("utf-8")
-        loaded[language] = yaml.safe_load(text)
-    return Catalog(loaded)
+    return Catalog.from_package("bot.channels.slack.messages")
 
 
 def language_of(locale: str | None) -> str | None:
