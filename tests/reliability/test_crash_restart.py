@@ -392,7 +392,7 @@ def test_the_outcome_of_a_sign_in_under_way_at_the_kill_is_told_after_the_restar
                 def told(email: str = email) -> list[str]:
                     return keys_of(dm_posts(double, email)[marks[email] :])
 
-                wait_until(told, timeout=45.0, what=f"{email} told the outcome")
+                wait_until(told, timeout=90.0, what=f"{email} told the outcome")
             time.sleep(1.0)  # anything said twice would be said by now
             for email in emails:
                 assert keys_of(dm_posts(double, email)[marks[email] :]) == ["reconcile.signed_in"], email
