@@ -9,9 +9,11 @@ through `FlowEngine.on_event`. Every channel (terminal, Slack, Rasa) drives this
 from __future__ import annotations
 
 from bot.flow.catalog import Catalog
+from bot.flow.conversation import Conversation
 from bot.flow.effects import (
     Event,
 )
+from bot.flow.handling import handle, opening, settle
 from bot.flow.inputs import (
     Parsed,
     TurnContext,
@@ -20,8 +22,8 @@ from bot.flow.inputs import (
     UserMessage,
     sanitize,
 )
+from bot.flow.outcomes import handle_event
 from bot.flow.state import FlowState
-from bot.flow.turn import Turn
 
 
 class FlowEngine:
@@ -31,9 +33,9 @@ class FlowEngine:
 
     def open(self, state: FlowState, context: TurnContext) -> TurnResult:
         """What a channel shows when the user opens the chat: a greeting, or where they left off."""
-        turn = Turn(self.recognizer, self.catalog, state, context)
-        turn.opening()
-        return turn.result()
+        c = self._conversation(state, context)
+        opening(c)
+        return c.result()
 
     def turn(self, state: FlowState, message: UserMessage, context: TurnContext) -> TurnResult:
         if message.delivery_id is not None:
@@ -42,20 +44,23 @@ class FlowEngine:
             state = state.model_copy(
                 update={"deliveries": [*state.deliveries, message.delivery_id][-MAX_DELIVERIES_KEPT:]}
             )
-        turn = Turn(self.recognizer, self.catalog, state, context)
-        turn.handle(message)
-        return turn.result()
+        c = self._conversation(state, context)
+        handle(c, message)
+        return c.result()
 
     def settle(self, state: FlowState, context: TurnContext) -> TurnResult:
         """Check a backend call an interrupted turn left in flight, once past its grace (X2)."""
-        turn = Turn(self.recognizer, self.catalog, state, context)
-        turn.settle()
-        return turn.result()
+        c = self._conversation(state, context)
+        settle(c)
+        return c.result()
 
     def on_event(self, state: FlowState, event: Event, context: TurnContext) -> TurnResult:
-        turn = Turn(self.recognizer, self.catalog, state, context)
-        turn.handle_event(event)
-        return turn.result()
+        c = self._conversation(state, context)
+        handle_event(c, event)
+        return c.result()
+
+    def _conversation(self, state: FlowState, context: TurnContext) -> Conversation:
+        return Conversation(self.recognizer, self.catalog, state, context)
 
 
 MAX_DELIVERIES_KEPT = 50  # platform retries come within minutes: the last few dozen ids are enough

@@ -119,6 +119,8 @@ class FlowState(BaseModel):
     deliveries: list[str] = Field(default_factory=list)  # ids of the platform deliveries processed
     notices: list[str] = Field(default_factory=list)  # catalog keys to say at the next turn (S12)
     pending_message: str | None = None  # the message that started the dialog, replayed after a question
+    # Answers a message gave to other, already answered questions, waiting for "yes, change it".
+    pending_change: dict[str, str] = Field(default_factory=dict)
     updated_at: datetime = Field(default_factory=_now)
 
     @property

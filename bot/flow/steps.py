@@ -1,16 +1,22 @@
-"""The sign-in dialog as data: one row per step, in the desktop's order, each with the condition under
-which it applies, its automatic answer where the profile leaves no choice, its choices, and its
-validator. The engine walks this table; adding a step means adding a row (see the README)."""
+"""The sign-in dialog as data: one row per step, in the desktop's order. A row owns everything about
+its step: when it applies, its automatic answer where the profile leaves no choice, its validator,
+how its question is built, the words that answer it, the entities that fill it, which answers change
+with it, and the contact center's refusals that asking it again can fix. Everything else (the
+fields a summary can change, the slot names, "fix by asking") is derived from the table.
+Adding a step means adding a row (see docs/architecture.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.backend.port import CallPreference, DNValidation, Role, UserProfile
+from bot.backend.port import CallPreference, DNValidation, FailureReason, Role, UserProfile
+from bot.flow import phrasing, questions
+from bot.flow.conversation import Conversation
 from bot.flow.numbers import ASCII_DIGITS, check_dial_number, country_code_for_region, normalize_country_code
 from bot.flow.state import Answers, Step
 from bot.flow.teams import match_team
+from bot.flow.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ def validate_extension(value: str, profile: UserProfile, answers: Answers) -> Ve
     if not digits:
         return NOT_UNDERSTOOD
     if digits not in profile.extensions:
+        if not profile.extensions:
+            return reject("extension.none", extension=digits)
         return reject("extension.unknown", extension=digits, extensions=", ".join(profile.extensions))
     return Verdict(digits)
 
@@ -103,6 +111,8 @@ def validate_team_id(value: str, profile: UserProfile, answers: Answers) -> Verd
 
 Predicate = Callable[[UserProfile, Answers], bool]
 AutoAnswer = Callable[[UserProfile, Answers], object]
+Validator = Callable[[str, UserProfile, Answers], Verdict]
+Question = Callable[[Conversation], None]
 
 
 def _needs_number(preference: CallPreference) -> Predicate:
@@ -123,8 +133,8 @@ def _auto_extension(profile: UserProfile, answers: Answers) -> object:
 
 def _auto_dial_number(profile: UserProfile, answers: Answers) -> object:
     if profile.dn_validation is DNValidation.PROVISIONED_VALUE and profile.default_dn:
-        return profile.default_dn  # the profile forces the provisioned value: used, not asked (S8)
-    # One configured number is filled in automatically (S4); the user can still change it later.
+        return profile.default_dn  # the profile forces the provisioned value: used, not asked
+    # One configured number is filled in automatically; the user can still change it later.
     configured = profile.dial_numbers
     if len(configured) == 1 and profile.default_dn in (None, configured[0]):
         return configured[0]
@@ -135,8 +145,12 @@ def _auto_team(profile: UserProfile, answers: Answers) -> object:
     return profile.teams[0].id if len(profile.teams) == 1 else None
 
 
-def _auto_country_code(profile: UserProfile, answers: Answers) -> object:
+def _never(profile: UserProfile, answers: Answers) -> object:
     return None
+
+
+def _always(profile: UserProfile, answers: Answers) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -144,27 +158,56 @@ class StepSpec:
     step: Step
     slot: str  # the Answers field this step fills
     applies: Predicate
-    auto: AutoAnswer  # the only possible answer, said instead of asked (S1, S3, S4, S8)
-    validate: Callable[[str, UserProfile, Answers], Verdict] | None
-    prompt: str  # catalog key of the question
+    auto: AutoAnswer  # the only possible answer, said instead of asked
+    validate: Validator | None
+    question: Question
     announce: str = ""  # catalog key said when the answer is automatic
+    words: Vocabulary | None = None  # phrases that answer it wherever they are said
+    replies: Vocabulary | None = None  # short forms that answer it only when it is the question asked
+    entities: tuple[str, ...] = ()  # the recognizer's entities that carry its answer
+    changeable: Predicate = _always  # whether the user may change the answer at the summary
+    clears: tuple[str, ...] = ()  # answers that depend on this one, cleared when it changes
+    fixes: frozenset[FailureReason] = frozenset()  # refusals that a different answer here can fix
 
     def answered(self, answers: Answers) -> bool:
         return getattr(answers, self.slot) is not None
 
+    def vocabulary(self, *, asked: bool) -> Vocabulary | None:
+        """What answers this step: its words, and its short forms when it is the question asked."""
+        if asked and self.words and self.replies:
+            return self.words.merged(self.replies)
+        return (self.replies if asked else None) or self.words
+
 
 LOGIN_STEPS: tuple[StepSpec, ...] = (
     StepSpec(
-        Step.ROLE, "role", lambda p, a: bool(p.roles), _auto_role, validate_role, "ask.role", "auto.role"
+        Step.ROLE,
+        "role",
+        lambda p, a: bool(p.roles),
+        _auto_role,
+        validate_role,
+        questions.ask_role,
+        "auto.role",
+        words=phrasing.ROLE_WORDS,
+        replies=phrasing.ROLE_REPLIES,
+        entities=("role",),
+        changeable=lambda p, a: len(p.roles) > 1,
+        fixes=frozenset({FailureReason.ROLE_NOT_PERMITTED}),
     ),
     StepSpec(
         Step.CALL_PREFERENCE,
         "call_preference",
-        lambda p, a: bool(p.call_options),  # digital-only users are never asked about telephony (S2)
+        lambda p, a: bool(p.call_options),  # digital-only users are never asked about telephony
         _auto_call,
         validate_call_preference,
-        "ask.call_preference",
+        questions.ask_call_preference,
         "auto.call_preference",
+        words=phrasing.CALL_WORDS,
+        replies=phrasing.CALL_REPLIES,
+        entities=("call_preference",),
+        changeable=lambda p, a: len(p.call_options) > 1,
+        clears=("extension", "dial_number", "country_code", "pending_national"),
+        fixes=frozenset({FailureReason.DEVICE_NOT_PERMITTED}),
     ),
     StepSpec(
         Step.EXTENSION,
@@ -172,16 +215,21 @@ LOGIN_STEPS: tuple[StepSpec, ...] = (
         _needs_number(CallPreference.EXTENSION),
         _auto_extension,
         validate_extension,
-        "ask.extension",
+        questions.ask_extension,
         "auto.extension",
+        entities=("extension",),
+        changeable=lambda p, a: a.call_preference is CallPreference.EXTENSION and len(p.extensions) > 1,
+        fixes=frozenset({FailureReason.DUPLICATE_LOCATION, FailureReason.INVALID_DIAL_NUMBER}),
     ),
     StepSpec(
         Step.COUNTRY_CODE,
         "country_code",
         lambda p, a: a.call_preference is CallPreference.DIAL_NUMBER and a.pending_national is not None,
-        _auto_country_code,
+        _never,
         validate_country_code,
-        "ask.country_code",
+        questions.ask_country_code,
+        replies=phrasing.NUMBER_CHOICE_WORDS,
+        changeable=lambda p, a: False,
     ),
     StepSpec(
         Step.DIAL_NUMBER,
@@ -189,23 +237,69 @@ LOGIN_STEPS: tuple[StepSpec, ...] = (
         _needs_number(CallPreference.DIAL_NUMBER),
         _auto_dial_number,
         validate_dial_number,
-        "ask.dial_number",
+        questions.ask_dial_number,
         "auto.dial_number",
+        replies=phrasing.NUMBER_CHOICE_WORDS,
+        entities=("phone_number",),
+        changeable=lambda p, a: a.call_preference is CallPreference.DIAL_NUMBER and p.allows_other_numbers,
+        clears=("country_code", "pending_national"),
+        fixes=frozenset(
+            {
+                FailureReason.DUPLICATE_LOCATION,
+                FailureReason.INVALID_DIAL_NUMBER,
+                FailureReason.NUMBER_NOT_PROVISIONED,
+            }
+        ),
     ),
     StepSpec(
         Step.TEAM,
         "team_id",
-        lambda p, a: a.role is not None and a.role.needs_team,  # no team for supervisor-only (S9)
+        lambda p, a: a.role is not None and a.role.needs_team,  # no team for supervisor-only
         _auto_team,
         validate_team,
-        "ask.team",
+        questions.ask_team,
         "auto.team",
+        entities=("team",),
+        changeable=lambda p, a: a.role is not None and a.role.needs_team and len(p.teams) > 1,
+        fixes=frozenset({FailureReason.TEAM_NOT_ASSIGNED, FailureReason.TEAM_REQUIRED}),
     ),
-    StepSpec(Step.AUTO_LOGIN, "auto_login", lambda p, a: True, lambda p, a: None, None, "ask.auto_login"),
+    StepSpec(
+        Step.AUTO_LOGIN,
+        "auto_login",
+        _always,
+        _never,
+        None,
+        questions.ask_auto_login,
+        words=phrasing.AUTO_LOGIN_WORDS,
+        replies=phrasing.YES_NO_REPLIES,
+    ),
 )
 
 SPECS = {spec.step: spec for spec in LOGIN_STEPS}
-FIELD_STEPS = (Step.ROLE, Step.CALL_PREFERENCE, Step.EXTENSION, Step.DIAL_NUMBER, Step.TEAM, Step.AUTO_LOGIN)
+# The answers a summary shows and can change: every step but the country code, which is part of a number.
+FIELD_STEPS = tuple(spec.step for spec in LOGIN_STEPS if spec.step is not Step.COUNTRY_CODE)
+SLOT_STEPS = {spec.slot: spec.step for spec in LOGIN_STEPS}
+
+
+def spec_for(step: Step | None) -> StepSpec | None:
+    return SPECS.get(step) if step is not None else None
+
+
+def step_to_fix(reason: FailureReason, answers: Answers) -> StepSpec | None:
+    """The step whose answer the contact center refused for this reason, if asking it again can fix it."""
+    fixing = [spec for spec in LOGIN_STEPS if reason in spec.fixes]
+    for spec in fixing:
+        if _in_use(spec, answers):
+            return spec
+    return fixing[0] if fixing else None
+
+
+def _in_use(spec: StepSpec, answers: Answers) -> bool:
+    if spec.step is Step.EXTENSION:
+        return answers.call_preference is CallPreference.EXTENSION
+    if spec.step is Step.DIAL_NUMBER:
+        return answers.call_preference is CallPreference.DIAL_NUMBER
+    return True
 
 
 def default_country_code(profile: UserProfile) -> str:
@@ -213,7 +307,7 @@ def default_country_code(profile: UserProfile) -> str:
 
 
 def complete(profile: UserProfile, answers: Answers) -> bool:
-    """Every step that applies has a valid-looking answer: what auto-login needs (S6)."""
+    """Every step that applies has a valid-looking answer: what automatic sign-in needs."""
     return all(
         spec.answered(answers)
         for spec in LOGIN_STEPS
@@ -222,21 +316,16 @@ def complete(profile: UserProfile, answers: Answers) -> bool:
 
 
 def revalidate(profile: UserProfile, answers: Answers) -> tuple[Answers, list[tuple[Step, Verdict]]]:
-    """Keep the saved answers that still hold for today's profile; report the ones that do not (S7)."""
+    """Keep the saved answers that still hold for today's profile; report the ones that do not."""
     dropped: list[tuple[Step, Verdict]] = []
     kept = answers.model_copy()
-    checks: list[tuple[Step, str, Callable[[str, UserProfile, Answers], Verdict], str | None]] = [
-        (Step.ROLE, "role", validate_role, answers.role),
-        (Step.CALL_PREFERENCE, "call_preference", validate_call_preference, answers.call_preference),
-        (Step.EXTENSION, "extension", validate_extension, answers.extension),
-        (Step.DIAL_NUMBER, "dial_number", validate_dial_number, answers.dial_number),
-        (Step.TEAM, "team_id", validate_team_id, answers.team_id),
-    ]
-    for step, slot, validator, value in checks:
-        if value is None:
+    for spec in LOGIN_STEPS:
+        value = getattr(answers, spec.slot)
+        if value is None or spec.validate is None or spec.step is Step.COUNTRY_CODE:
             continue
+        validator = validate_team_id if spec.step is Step.TEAM else spec.validate
         verdict = validator(str(value), profile, kept)
         if not verdict.accepted:
-            kept = kept.cleared(slot)
-            dropped.append((step, verdict))
+            kept = kept.cleared(spec.slot)
+            dropped.append((spec.step, verdict))
     return kept.model_copy(update={"pending_national": None}), dropped

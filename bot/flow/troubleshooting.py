@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 
 from bot.flow.catalog import DEFAULT_LANGUAGE
+from bot.flow.conversation import Conversation
 from bot.flow.effects import (
     Answered,
     FailureReport,
@@ -27,7 +28,7 @@ from bot.flow.effects import (
     Unanswered,
 )
 from bot.flow.inputs import Parsed
-from bot.flow.prompts import Prompts
+from bot.flow.prompts import prompt_if_active
 from bot.flow.replies import Choice, Reply, ReplyKind
 
 TRACKING_ID = re.compile(
@@ -134,58 +135,47 @@ def read_request(text: str, email: str | None, words: Words, language: str) -> T
     return Troubleshoot(target_name=mentioned_name(text, words), language=language)
 
 
-class Troubleshooting(Prompts):
-    """Asking for a checklist or the report, and saying the answer that comes back."""
+def troubleshoot(c: Conversation, parse: Parsed | None, text: str) -> None:
+    entity = parse.entity("email") if parse is not None else None
+    language = c.state.language or DEFAULT_LANGUAGE
+    c.effects.append(read_request(text, entity.value if entity else None, c.words, language))
 
-    def troubleshoot(self, parse: Parsed | None, text: str) -> None:
-        entity = parse.entity("email") if parse is not None else None
-        language = self.state.language or DEFAULT_LANGUAGE
-        self.effects.append(read_request(text, entity.value if entity else None, self.words, language))
 
-    def troubleshoot_choice(self, kind: str, argument: str) -> None:
-        """A button ("which one?"), or a channel asking directly: `troubleshoot:<email, tracking id or
-        name>` (empty: the requester's own), `report:<days>`."""
-        language = self.state.language or DEFAULT_LANGUAGE
-        if kind == "report":
-            days = int(argument) if argument.isdecimal() else DEFAULT_DAYS
-            self.effects.append(FailureReport(clamp_days(days), language))
-            return
-        request = read_request(argument, None, self.words, language)
-        if request == Troubleshoot(language=language) and argument.strip():
-            request = Troubleshoot(target_name=argument.strip(), language=language)  # a bare name
-        self.effects.append(request)
+def troubleshoot_choice(c: Conversation, kind: str, argument: str) -> None:
+    """A button ("which one?"), or a channel asking directly: `troubleshoot:<email, tracking id or
+    name>` (empty: the requester's own), `report:<days>`."""
+    language = c.state.language or DEFAULT_LANGUAGE
+    if kind == "report":
+        days = int(argument) if argument.isdecimal() else DEFAULT_DAYS
+        c.effects.append(FailureReport(clamp_days(days), language))
+        return
+    request = read_request(argument, None, c.words, language)
+    if request == Troubleshoot(language=language) and argument.strip():
+        request = Troubleshoot(target_name=argument.strip(), language=language)  # a bare name
+    c.effects.append(request)
 
-    def on_answered(self, event: Answered) -> None:
-        key = "troubleshoot.report" if isinstance(event.effect, FailureReport) else "troubleshoot.checklist"
-        self.replies.append(
-            Reply(
-                key=key,
-                text=event.text,
-                step=self.state.step.value if self.state.step else None,
-                document=event.document,
-            )
-        )
-        self.prompt_if_active()
 
-    def on_not_answered(self, event: NotAnswered) -> None:
-        effect = event.effect
-        why = event.why
-        if isinstance(effect, FailureReport):
-            key = "troubleshoot.report_refused" if why is Unanswered.REFUSED else "troubleshoot.failed"
-            self.say(key, ReplyKind.ERROR)
-            self.prompt_if_active()
-            return
-        name = effect.target_name or effect.target_email or ""
-        if why is Unanswered.SEVERAL:
-            choices = [
-                Choice(f"troubleshoot:{c.email}", f"{c.display_name} ({c.email})") for c in event.candidates
-            ]
-            self.say("troubleshoot.which_one", choices=choices, name=name)
-        else:
-            self.say(
-                f"troubleshoot.{why.value}",
-                ReplyKind.ERROR,
-                name=name,
-                tracking_id=effect.tracking_id or "",
-            )
-        self.prompt_if_active()
+def on_answered(c: Conversation, event: Answered) -> None:
+    key = "troubleshoot.report" if isinstance(event.effect, FailureReport) else "troubleshoot.checklist"
+    step = c.state.step.value if c.state.step else None
+    c.replies.append(Reply(key=key, text=event.text, step=step, document=event.document))
+    prompt_if_active(c)
+
+
+def on_not_answered(c: Conversation, event: NotAnswered) -> None:
+    effect = event.effect
+    why = event.why
+    if isinstance(effect, FailureReport):
+        key = "troubleshoot.report_refused" if why is Unanswered.REFUSED else "troubleshoot.failed"
+        c.say(key, ReplyKind.ERROR)
+        prompt_if_active(c)
+        return
+    name = effect.target_name or effect.target_email or ""
+    if why is Unanswered.SEVERAL:
+        choices = [
+            Choice(f"troubleshoot:{x.email}", f"{x.display_name} ({x.email})") for x in event.candidates
+        ]
+        c.say("troubleshoot.which_one", choices=choices, name=name)
+    else:
+        c.say(f"troubleshoot.{why.value}", ReplyKind.ERROR, name=name, tracking_id=effect.tracking_id or "")
+    prompt_if_active(c)

@@ -1,29 +1,23 @@
-"""The base of a turn: its state, its context, and how it says things (catalog text and labels)."""
+"""One turn's working object: the state being changed, what the runner read, and how the flow speaks.
+
+Every handler of the flow is a function that takes this object: it holds no dialog logic of its own,
+only the state, the replies and effects gathered so far, and the catalog text and labels they use.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.backend.port import (
-    CallPreference,
-    Role,
-    StationSession,
-)
+from bot.backend.port import CallPreference, FailureReason, Role, StationSession
 from bot.flow.catalog import LANGUAGES, Catalog
-from bot.flow.effects import (
-    Effect,
-)
-from bot.flow.inputs import (
-    TurnContext,
-    TurnResult,
-    Understands,
-)
+from bot.flow.effects import Effect
+from bot.flow.inputs import TurnContext, TurnResult, Understands
 from bot.flow.replies import Choice, Reply, ReplyKind
 from bot.flow.state import Answers, FlowState, Step
 
 
-class Speaker:
-    """The state of one turn and how it speaks: catalog texts, labels, replies said so far."""
+class Conversation:
+    """The state of one turn and how it speaks: catalog texts, labels, replies and effects so far."""
 
     def __init__(
         self, recognizer: Understands, catalog: Catalog, state: FlowState, context: TurnContext
@@ -36,6 +30,7 @@ class Speaker:
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
         self.rejected: set[Step] = set()  # steps whose answer this turn was refused, with the reason said
+        self.replay: str | None = None  # a message to handle once more (after the language was chosen)
         if context.language in LANGUAGES and not self.state.language_chosen:
             self.state.language = context.language
             self.state.language_chosen = True
@@ -49,6 +44,8 @@ class Speaker:
         elif self.state.in_flight_since is None:
             self.state.in_flight_since = self.context.now
         return TurnResult(self.state, self.replies, self.effects)
+
+    # --- speaking -----------------------------------------------------------------------------------
 
     def t(self, key: str, **params: object) -> str:
         return self.catalog.text(self.state.language, key, **params)
@@ -75,15 +72,24 @@ class Speaker:
         if choices:
             self.state.choices = [c.value for c in choices]
 
-    def _language_from_context(self) -> str | None:
-        for candidate in (
-            self.context.preferences.language if self.context.preferences else None,
-            (self.context.locale or "")[:2].lower() or None,
-            self.profile.language if self.profile else None,
-        ):
-            if candidate in LANGUAGES:
-                return candidate
-        return None
+    def words(self, key: str) -> tuple[str, ...]:
+        return self.catalog.words(self.state.language, key)
+
+    def say_profile_missing(self) -> None:
+        error = self.context.profile_error
+        if error is None or error is FailureReason.USER_NOT_FOUND:
+            self.say("user.unknown", ReplyKind.ERROR, email=self.state.email)
+            return
+        url = self.context.authorize_url
+        tracking_id = self.context.profile_error_tracking_id
+        self.say(f"failure.{error.value}", ReplyKind.FAILURE, number="", tracking_id=tracking_id, url=url)
+        if tracking_id and error is not FailureReason.AUTHORIZATION_REQUIRED:
+            self.say("failure.tracking_id", tracking_id=tracking_id)
+
+    # --- labels -------------------------------------------------------------------------------------
+
+    def first_name(self) -> str:
+        return self.profile.display_name.split(" ")[0] if self.profile else ""
 
     def role_label(self, role: Role | None) -> str:
         return self.t(f"label.role.{role.value}") if role else "-"
@@ -103,6 +109,10 @@ class Speaker:
             return self.t("label.device.dial_number", number=answers.dial_number or "-")
         return self.call_label(preference)
 
+    def country_name(self, region: str) -> str:
+        name = self.t(f"country.{region}")
+        return region if name.startswith("country.") else name
+
     def session_fields(self, session: StationSession) -> dict[str, str]:
         answers = Answers(
             role=session.role,
@@ -119,20 +129,8 @@ class Speaker:
         fields[self.t("field.state")] = self.t(f"label.state.{session.state.value.lower()}")
         return fields
 
-    def country_name(self, region: str) -> str:
-        name = self.t(f"country.{region}")
-        return region if name.startswith("country.") else name
-
-    def menu(self) -> list[Choice]:
-        return [
-            Choice("cmd:login", self.t("menu.login")),
-            Choice("cmd:logout", self.t("menu.logout")),
-            Choice("cmd:preferences", self.t("menu.preferences")),
-            Choice("cmd:help", self.t("menu.help")),
-        ]
-
-    def summary_fields(self) -> dict[str, str]:
-        answers = self.state.answers
+    def summary_fields(self, answers: Answers | None = None) -> dict[str, str]:
+        answers = answers or self.state.answers
         fields = {
             self.t("field.role"): self.role_label(answers.role),
             self.t("field.device"): self.device_label(answers),
@@ -142,5 +140,28 @@ class Speaker:
         fields[self.t("field.auto_login")] = self.t("label.on" if answers.auto_login else "label.off")
         return fields
 
-    def words(self, key: str) -> tuple[str, ...]:
-        return self.catalog.words(self.state.language, key)
+    def menu(self) -> list[Choice]:
+        return [
+            Choice("cmd:login", self.t("menu.login")),
+            Choice("cmd:logout", self.t("menu.logout")),
+            Choice("cmd:preferences", self.t("menu.preferences")),
+            Choice("cmd:help", self.t("menu.help")),
+        ]
+
+    def default_number(self) -> str | None:
+        """Saved preferences first, then the administrator's default DN (S8); never a number the
+        contact center just refused (S7)."""
+        saved = self.context.preferences.dial_number if self.context.preferences else None
+        configured = self.profile.dial_numbers if self.profile else ()
+        candidates = (saved, self.profile.default_dn if self.profile else None, *configured)
+        return next((n for n in candidates if n and n not in self.state.refused_numbers), None)
+
+    def _language_from_context(self) -> str | None:
+        for candidate in (
+            self.context.preferences.language if self.context.preferences else None,
+            (self.context.locale or "")[:2].lower() or None,
+            self.profile.language if self.profile else None,
+        ):
+            if candidate in LANGUAGES:
+                return candidate
+        return None

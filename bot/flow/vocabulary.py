@@ -1,0 +1,140 @@
+"""Finding a question's words in what people type: anywhere in a sentence, in English or French,
+without accents, and with small typos ("extention", "numero d appel", "suprevisor").
+
+A `Vocabulary` maps each answer value to its phrases. `find` reads a message once and returns every
+value whose phrase it contains; where phrases overlap, the longer one wins, so "don't show again"
+(yes to automatic sign-in) is not read as "show again", and "supervisor and agent" not as
+"supervisor".
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz.distance import Levenshtein
+
+_WORD = re.compile(r"[a-z0-9+]+")
+MAX_FUZZY_TOKENS = 40  # beyond this, only exact phrases are looked for: long texts are not answers
+
+
+def normalize(text: str) -> str:
+    """Lower case, accents and apostrophes dropped, punctuation as spaces: "Numéro d’appel" ->
+    "numero d appel"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(stripped.replace("'", " ").replace("’", " ")))
+
+
+def allowed_typos(phrase: str) -> int:
+    """Edits tolerated in a phrase of this length: none in short words, where one letter changes the
+    meaning ("no", "non", "ext"), one in a word, two in a longer phrase."""
+    size = len(phrase.replace(" ", ""))
+    if size <= 4:
+        return 0
+    if size <= 9:
+        return 1
+    return 2
+
+
+@dataclass(frozen=True)
+class Match:
+    value: str
+    phrase: str
+    start: int  # token positions in the normalized text
+    end: int
+    typos: int
+
+    @property
+    def size(self) -> int:
+        return len(self.phrase)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The phrases that answer one question, by answer value, in both languages."""
+
+    phrases: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, **values: str | Iterable[str]) -> Vocabulary:
+        """Phrases by answer value: an iterable, or one string with the phrases separated by "|"."""
+        listed = {v: found.split("|") if isinstance(found, str) else found for v, found in values.items()}
+        return cls({v: tuple(dict.fromkeys(normalize(p) for p in found)) for v, found in listed.items()})
+
+    def merged(self, other: Vocabulary) -> Vocabulary:
+        keys = dict.fromkeys([*self.phrases, *other.phrases])
+        return Vocabulary(
+            {k: tuple(dict.fromkeys((*self.phrases.get(k, ()), *other.phrases.get(k, ())))) for k in keys}
+        )
+
+    @cached_property
+    def _by_length(self) -> dict[int, list[tuple[str, str]]]:
+        """(phrase, value) pairs by the phrase's number of words."""
+        grouped: dict[int, list[tuple[str, str]]] = {}
+        for value, phrases in self.phrases.items():
+            for phrase in phrases:
+                grouped.setdefault(len(phrase.split()), []).append((phrase, value))
+        return grouped
+
+    def find(self, text: str, *, fuzzy: bool = True) -> list[Match]:
+        """Every answer the text contains, longest phrases first, none overlapping another."""
+        tokens = normalize(text).split()
+        fuzzy = fuzzy and len(tokens) <= MAX_FUZZY_TOKENS
+        found: list[Match] = []
+        for size, pairs in self._by_length.items():
+            for start in range(len(tokens) - size + 1):
+                window = " ".join(tokens[start : start + size])
+                best = self._best(window, pairs, fuzzy)
+                if best is not None:
+                    found.append(Match(best[1], best[0], start, start + size, best[2]))
+        found.sort(key=lambda m: (m.typos, -m.size, m.start))
+        taken: list[Match] = []
+        for match in found:
+            if all(match.end <= t.start or match.start >= t.end for t in taken):
+                taken.append(match)
+        return sorted(taken, key=lambda m: m.start)
+
+    def values(self, text: str, *, fuzzy: bool = True) -> list[str]:
+        """The distinct answers the text contains, in the order they were said."""
+        return list(dict.fromkeys(m.value for m in self.find(text, fuzzy=fuzzy)))
+
+    def value(self, text: str, *, fuzzy: bool = True) -> str | None:
+        """The one answer the text gives, or None when it gives none or several different ones."""
+        found = self.values(text, fuzzy=fuzzy)
+        return found[0] if len(found) == 1 else None
+
+    def whole(self, text: str) -> str | None:
+        """The answer when the whole text is one of the phrases (typed alone, as a button's label)."""
+        folded = normalize(text)
+        return next((v for v, phrases in self.phrases.items() if folded in phrases), None)
+
+    @staticmethod
+    def _best(window: str, pairs: list[tuple[str, str]], fuzzy: bool) -> tuple[str, str, int] | None:
+        best: tuple[str, str, int] | None = None
+        for phrase, value in pairs:
+            if window == phrase:
+                return phrase, value, 0
+            if not fuzzy:
+                continue
+            limit = allowed_typos(phrase)
+            if limit == 0 or abs(len(window) - len(phrase)) > limit:
+                continue
+            typos = Levenshtein.distance(window, phrase, score_cutoff=limit)
+            if typos <= limit and (best is None or typos < best[2]):
+                best = (phrase, value, typos)
+        return best
+
+
+@functools.cache
+def _vocabulary(phrases: tuple[str, ...]) -> Vocabulary:
+    return Vocabulary.of(hit=phrases)
+
+
+def contains(text: str, phrases: Iterable[str], *, fuzzy: bool = True) -> bool:
+    """Whether the text says one of these phrases (same rules as `Vocabulary.find`)."""
+    return bool(_vocabulary(tuple(phrases)).find(text, fuzzy=fuzzy))
