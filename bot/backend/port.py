@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -205,6 +206,7 @@ class StationSession:
     in_interaction: bool = False
     in_wrap_up: bool = False
     tracking_id: str = ""
+    state_since: datetime | None = None  # when the state last changed (the contact center's own clock)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.backend.port import CallPreference, Role
 from bot.flow.catalog import LANGUAGES
 from bot.flow.conversation import Conversation
 from bot.flow.filling import advance
@@ -150,8 +151,9 @@ def _change(c: Conversation, said: Said) -> None:
 def apply_change(c: Conversation, answers: dict[Step, str]) -> None:
     before = c.state.answers.model_copy()
     take_answers(c, answers, changing=True)
-    if c.state.answers != before:
-        c.say("change.done", fields=_changed_fields(c, before))
+    changed = _changed_fields(c, before)
+    if changed:  # answers ahead of their question are simply taken; a changed one is said
+        c.say("change.done", fields=changed)
     if c.state.step in c.rejected:
         c.state.errors += 1
     advance(c)
@@ -162,7 +164,20 @@ def _ask_to_change(c: Conversation, step: Step, answers: dict[Step, str]) -> Non
     c.state.pending_change = {s.value: text for s, text in answers.items()}
     choices = [Choice("pending:yes", c.t("label.change_it")), Choice("pending:no", c.t("label.keep_it"))]
     field = c.t(f"field.{step.value}").casefold()
-    c.say("change.confirm", ReplyKind.PROMPT, choices=choices, field=field, value=answers[step])
+    c.say(
+        "change.confirm", ReplyKind.PROMPT, choices=choices, field=field, value=_label(c, step, answers[step])
+    )
+
+
+def _label(c: Conversation, step: Step, value: str) -> str:
+    """An answer as the summary shows it ("Desktop (browser, WebRTC)", "On"), or as typed."""
+    if step is Step.ROLE and value in set(Role):
+        return c.role_label(Role(value))
+    if step is Step.CALL_PREFERENCE and value in set(CallPreference):
+        return c.call_label(CallPreference(value))
+    if step is Step.AUTO_LOGIN:
+        return c.t("label.on" if value == "yes" else "label.off")
+    return value
 
 
 def settle_pending_change(c: Conversation, yes: bool) -> None:
@@ -176,8 +191,14 @@ def settle_pending_change(c: Conversation, yes: bool) -> None:
 
 
 def _changed_fields(c: Conversation, before: Answers) -> dict[str, str]:
+    """The summary's lines that an answer given before now reads differently."""
     previous = c.summary_fields(before)
-    return {label: value for label, value in c.summary_fields().items() if previous.get(label) != value}
+    given = {label for label, value in previous.items() if value not in ("-", c.t("label.call.digital"))}
+    return {
+        label: value
+        for label, value in c.summary_fields().items()
+        if label in given and previous.get(label) != value
+    }
 
 
 def _is_request(c: Conversation, said: Said) -> bool:

@@ -13,6 +13,7 @@ from bot.flow.conversation import Conversation
 from bot.flow.effects import (
     Event,
 )
+from bot.flow.form import FormCall, FormInput, FormResult
 from bot.flow.handling import handle, opening, settle
 from bot.flow.inputs import (
     Parsed,
@@ -23,7 +24,9 @@ from bot.flow.inputs import (
     sanitize,
 )
 from bot.flow.outcomes import handle_event
-from bot.flow.state import FlowState
+from bot.flow.prompts import prompt
+from bot.flow.replies import Reply
+from bot.flow.state import FlowState, SavedPreferences
 
 
 class FlowEngine:
@@ -59,10 +62,36 @@ class FlowEngine:
         handle_event(c, event)
         return c.result()
 
+    def fill_form(self, state: FlowState, form: FormInput, context: TurnContext) -> FormResult:
+        """A form's values checked as typed answers are (see `form.py`); the profile must be known."""
+        return FormCall(self._conversation(state, context)).run(form)
+
+    def ask(self, state: FlowState, context: TurnContext) -> list[Reply]:
+        """The question of the state's step, as the flow asks it."""
+        c = self._conversation(state, context)
+        prompt(c)
+        return c.replies
+
+    def preference_fields(
+        self, preferences: SavedPreferences, language: str | None, context: TurnContext
+    ) -> dict[str, str]:
+        """Saved preferences as the summary labels them, in `language`: a read model for channels."""
+        state = FlowState(language=language, language_chosen=language is not None)
+        return self._conversation(state, context).summary_fields(preferences.as_answers())
+
     def _conversation(self, state: FlowState, context: TurnContext) -> Conversation:
         return Conversation(self.recognizer, self.catalog, state, context)
 
 
 MAX_DELIVERIES_KEPT = 50  # platform retries come within minutes: the last few dozen ids are enough
 
-__all__ = ["FlowEngine", "Parsed", "TurnContext", "TurnResult", "UserMessage", "sanitize"]
+__all__ = [
+    "FlowEngine",
+    "FormInput",
+    "FormResult",
+    "Parsed",
+    "TurnContext",
+    "TurnResult",
+    "UserMessage",
+    "sanitize",
+]

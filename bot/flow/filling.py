@@ -31,8 +31,12 @@ def apply_verdict(c: Conversation, spec: StepSpec, verdict: Verdict) -> bool:
     if not verdict.accepted:
         say_verdict(c, verdict)
         c.rejected.add(spec.step)
-        # A refused answer is asked again with the reason, never silently replaced by a default.
-        c.state.editing = spec.step
+        # A refused answer is asked again with the reason, never replaced by a default the user could
+        # have changed; an answer the profile decides alone is announced instead.
+        if c.profile is not None and (
+            spec.auto(c.profile, answers) is None or spec.open_answer(c.profile, answers)
+        ):
+            c.state.editing = spec.step
         return False
     accept(c, spec, verdict.value)
     return True

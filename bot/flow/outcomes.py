@@ -99,6 +99,9 @@ def _say_status(c: Conversation, event: SessionChecked) -> None:
         c.say("status.not_signed_in", choices=choices)
     else:
         key = "status.signed_in_here" if event.held_here else "status.signed_in_elsewhere"
+        fields = c.session_fields(session)
+        if session.state_since is not None:
+            fields[c.t("field.since")] = session.state_since.strftime("%Y-%m-%d %H:%M UTC")
         choices = (
             []
             if c.state.step
@@ -107,7 +110,7 @@ def _say_status(c: Conversation, event: SessionChecked) -> None:
                 Choice("cmd:logout", c.t("menu.logout")),
             ]
         )
-        c.say(key, fields=c.session_fields(session), choices=choices)
+        c.say(key, fields=fields, choices=choices)
     prompt_if_active(c)
 
 

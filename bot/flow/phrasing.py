@@ -58,10 +58,10 @@ AUTO_LOGIN_WORDS = Vocabulary.of(
     yes=(
         "don't show again | do not show again | dont show again | don't show this again | "
         "don't ask again | don't ask me again | never ask again | never ask me again | "
-        "sign me in automatically | log me in automatically | automatic sign in | auto login | "
-        "autologin | automatically next time | remember my choice | remember my choices | "
+        "sign me in automatically | log me in automatically | "
+        "automatically next time | remember my choice | remember my choices | "
         "ne plus afficher | ne plus demander | ne me demande plus | ne plus me demander | "
-        "connexion automatique | connecte moi automatiquement | automatiquement | "
+        "connecte moi automatiquement | automatiquement | "
         "sans me demander"
     ),
     no=(

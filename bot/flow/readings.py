@@ -7,6 +7,7 @@ accepts its short forms ("yes", "both") and, for free answers (a team, an extens
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.flow import phrasing
@@ -15,8 +16,10 @@ from bot.flow.inputs import NUMBERISH, Parsed, parse_text_span
 from bot.flow.numbers import ASCII_DIGITS
 from bot.flow.state import Step
 from bot.flow.steps import LOGIN_STEPS
+from bot.flow.teams import match_team
 from bot.flow.vocabulary import contains
 
+MAX_TEAM_WORDS = 4  # a longer message is not a team's name said alone
 MIN_NUMBER_DIGITS = 6  # fewer digits typed at another question are an extension or a team, not a number
 
 
@@ -62,6 +65,7 @@ def read(c: Conversation, parse: Parsed, text: str) -> Readings:
                 typed = spec.step in (Step.DIAL_NUMBER, Step.TEAM)
                 found[spec.step] = parse_text_span(parse, entity) if typed else entity.value
     _read_numbers(c, text, found)
+    _read_team(c, text, found)
     return readings
 
 
@@ -89,8 +93,30 @@ def _read_numbers(c: Conversation, text: str, found: dict[Step, str]) -> None:
     ):
         found.pop(Step.DIAL_NUMBER, None)
         found.setdefault(Step.EXTENSION, digits)
-    elif len(digits) >= MIN_NUMBER_DIGITS and Step.EXTENSION not in found:
+    elif len(digits) >= MIN_NUMBER_DIGITS and Step.EXTENSION not in found and _standalone(text, match):
         found.setdefault(Step.DIAL_NUMBER, typed)
+
+
+def _read_team(c: Conversation, text: str, found: dict[Step, str]) -> None:
+    """A team's name said alone at another question ("support" at the number question)."""
+    if found or c.profile is None or c.state.step in (Step.TEAM, None):
+        return
+    if len(text.split()) > MAX_TEAM_WORDS or digits_in(text):
+        return
+    if match_team(text, c.profile.teams).team is not None:
+        found[Step.TEAM] = text
+
+
+def _standalone(text: str, match: re.Match[str] | None) -> bool:
+    """A number said as such, between spaces or punctuation, not digits inside other characters."""
+    if match is None:
+        return False
+    before = text[match.start() - 1] if match.start() > 0 else " "
+    after = text[match.end()] if match.end() < len(text) else " "
+    return before in _AROUND_NUMBER and after in _AROUND_NUMBER
+
+
+_AROUND_NUMBER = " \t,;:.!?()«»\"'"
 
 
 def _is_question(c: Conversation, text: str) -> bool:

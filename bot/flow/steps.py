@@ -168,6 +168,9 @@ class StepSpec:
     changeable: Predicate = _always  # whether the user may change the answer at the summary
     clears: tuple[str, ...] = ()  # answers that depend on this one, cleared when it changes
     fixes: frozenset[FailureReason] = frozenset()  # refusals that a different answer here can fix
+    # Whether the user may give an answer other than the automatic one (a number they type): then a
+    # refused answer is asked again, never replaced by the automatic one.
+    open_answer: Predicate = lambda p, a: False
 
     def answered(self, answers: Answers) -> bool:
         return getattr(answers, self.slot) is not None
@@ -242,6 +245,7 @@ LOGIN_STEPS: tuple[StepSpec, ...] = (
         replies=phrasing.NUMBER_CHOICE_WORDS,
         entities=("phone_number",),
         changeable=lambda p, a: a.call_preference is CallPreference.DIAL_NUMBER and p.allows_other_numbers,
+        open_answer=lambda p, a: p.allows_other_numbers,
         clears=("country_code", "pending_national"),
         fixes=frozenset(
             {

@@ -34,7 +34,7 @@ def allowed_typos(phrase: str) -> int:
     """Edits tolerated in a phrase of this length: none in short words, where one letter changes the
     meaning ("no", "non", "ext"), one in a word, two in a longer phrase."""
     size = len(phrase.replace(" ", ""))
-    if size <= 4:
+    if size <= 5:
         return 0
     if size <= 9:
         return 1

@@ -189,7 +189,7 @@ class SimulatorCore:
             except StateChangeFailed as error:
                 self._record("AgentStateChange", user, tid, ok=False, reason=error.reason, detail=detail)
                 raise
-            session = replace(session, state=state, idle_code=code, tracking_id=tid)
+            session = replace(session, state=state, idle_code=code, tracking_id=tid, state_since=_now())
             self._sessions[user.ci_user_id] = session
             self._record("AgentStateChange", user, tid, ok=True, detail=f"{state.value} {code or ''}".strip())
             return Outcome(tracking_id=tid, session=session)
@@ -392,6 +392,7 @@ class SimulatorCore:
             state=Availability.IDLE,
             idle_code=default.id if default is not None else None,
             tracking_id=tid,
+            state_since=_now(),
         )
 
     def _initial_sessions(self) -> dict[str, StationSession]:
@@ -495,3 +496,7 @@ def _describe(request: LoginRequest) -> str:
     """The event-log detail of a login request, with the number masked (X4)."""
     number = mask_number(canonical_number(request.dial_number)) if request.dial_number else "-"
     return f"{request.role.value} {request.device_type} {number} team={request.team_id or '-'}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

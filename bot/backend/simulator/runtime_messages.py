@@ -117,7 +117,7 @@ def session_success(
     channels: dict[str, list[str]] = {"chat": [], "email": [], "social": []}
     if session.call_preference is not None:
         channels["telephony"] = []
-    stamp = now_ms()
+    stamp = int(session.state_since.timestamp() * 1000) if session.state_since else now_ms()
     data: Message = {
         "eventType": EVENT_TYPE,
         "type": RESULT[call][0],

@@ -17,6 +17,7 @@ Tables (also in the adapter's report):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.backend.port import (
@@ -244,4 +245,15 @@ def station_session(data: Mapping[str, Any]) -> StationSession:
         in_interaction=bool(data.get("inInteraction") or interactions),
         in_wrap_up=bool(data.get("inWrapUp") or data.get("wrapUpRequired") or data.get("isInWrapUp")),
         tracking_id=str(data.get("trackingId") or ""),
+        state_since=_from_ms(data.get("lastStateChangeTimestamp")),
     )
+
+
+def _from_ms(value: object) -> datetime | None:
+    """An epoch in milliseconds, as the notifications carry times; None when absent or malformed."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return datetime.fromtimestamp(float(value) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None

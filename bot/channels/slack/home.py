@@ -3,7 +3,7 @@
 Why a Home tab: preferences and the last outcome are state, not conversation; a user checks them
 without scrolling a DM. The view is rebuilt from the store on every `app_home_opened` and after
 every Home button, so it never shows a stale cache. The labels of the saved preferences are the
-flow's own (`Speaker.summary_fields`), so Home and the chat's "show my preferences" agree.
+flow's own (`FlowEngine.preference_fields`), so Home and the chat's "show my preferences" agree.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.assistant import Assistant
-from bot.flow.speaker import Speaker
-from bot.flow.state import FlowState
 from storage import AttemptRecord
 
 from .blocks import Block, escape
@@ -44,13 +42,8 @@ async def home_view(assistant: Assistant, email: str, language: str | None) -> d
     if preferences is None:
         blocks.append(_section("home.no_preferences", texts.text(language, "home.no_preferences")))
     else:
-        speaker = Speaker(
-            assistant.engine.recognizer,
-            assistant.engine.catalog,
-            FlowState(email=email, language=language, answers=preferences.as_answers()),
-            context,
-        )
-        fields = [f"*{escape(k)}*\n{escape(v)}" for k, v in speaker.summary_fields().items()]
+        labelled = assistant.engine.preference_fields(preferences, language, context)
+        fields = [f"*{escape(k)}*\n{escape(v)}" for k, v in labelled.items()]
         blocks.append(
             {
                 "type": "section",
