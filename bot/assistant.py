@@ -51,6 +51,7 @@ from bot.flow.numbers import mask
 from bot.flow.replies import Reply, ReplyKind, replies_from_json, replies_to_json
 from bot.flow.state import Answers, FlowState, Purpose, SavedPreferences
 from bot.flow.state import Step as FlowStep  # added for the Rasa action server
+from bot.flow.views import ConversationView, view_of
 from bot.troubleshoot import Troubleshooter
 from bot.troubleshoot.conversation import answer
 from storage import (
@@ -367,6 +368,15 @@ class Assistant:
         else:
             self._commit(key, state, version, pending)
         return Replies(replies, state.language)
+
+    def view(self, key: ConversationKey) -> ConversationView | None:
+        """The conversation as a channel may read it; None when there is none yet."""
+        stored = self.store.load_conversation(key)
+        return view_of(self._state_of(stored.state, key)) if stored is not None else None
+
+    def preferences(self, email: str) -> SavedPreferences | None:
+        """The user's saved preferences, as the flow sees them."""
+        return _preferences_of(self.store.load_preferences(email))
 
     def _state_of(self, saved: dict[str, Any] | None, key: ConversationKey) -> FlowState:
         if saved is None:

@@ -89,3 +89,93 @@ def test_nothing_in_the_project_reads_the_shared_folder() -> None:
         if "../shared" in text or "/work/shared" in text:
             offenders.append(relative(path))
     assert offenders == []
+
+
+# --- the flow core: small modules, small classes, simple functions ------------------------------------
+
+MAX_MODULE_LINES = 400
+MAX_CLASS_LINES = 300
+WORST_RADON_GRADE = "C"
+# The flow's internals: channels use its public API (engine, form, views, replies, catalog, state,
+# effects, inputs) and never these.
+FLOW_INTERNALS = {
+    "answering",
+    "choices",
+    "commands",
+    "conversation",
+    "filling",
+    "handling",
+    "outcomes",
+    "phrasing",
+    "prompts",
+    "questions",
+    "readings",
+    "requests",
+    "signin",
+    "steps",
+    "vocabulary",
+}
+# Modules outside the core that are over the limit today: they may shrink, never grow, and no other
+# module may join them.
+OVERSIZED_ELSEWHERE = {
+    "bot/backend/simulator/server.py": 1215,
+    "storage/store.py": 1006,
+    "bot/channels/slack/app.py": 724,
+    "bot/assistant.py": 620,
+    "bot/backend/wxcc/adapter.py": 596,
+    "bot/channels/rasa/actions.py": 594,
+    "intents/entities.py": 536,
+    "bot/backend/simulator/tenant.py": 526,
+    "bot/backend/simulator/core.py": 502,
+    "bot/troubleshoot/rules.py": 490,
+    "intents/recognizer.py": 474,
+    "bot/channels/slack/blocks.py": 446,
+}
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+@pytest.mark.parametrize("path", modules("bot/flow"), ids=relative)
+def test_flow_modules_and_classes_are_small(path: Path) -> None:
+    assert _lines(path) <= MAX_MODULE_LINES
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            size = (node.end_lineno or node.lineno) - node.lineno + 1
+            assert size <= MAX_CLASS_LINES, f"class {node.name} has {size} lines"
+
+
+def test_no_flow_function_is_beyond_radon_grade_c() -> None:
+    from radon.complexity import cc_rank, cc_visit
+
+    too_complex = [
+        f"{relative(path)}:{block.lineno} {block.name} ({cc_rank(block.complexity)})"
+        for path in modules("bot/flow")
+        for block in cc_visit(path.read_text(encoding="utf-8"))
+        if cc_rank(block.complexity) > WORST_RADON_GRADE
+    ]
+    assert too_complex == []
+
+
+def test_modules_elsewhere_do_not_grow_past_the_limit() -> None:
+    grown = []
+    for path in modules("bot", "intents", "storage"):
+        if "migrations" in path.parts:
+            continue
+        allowed = OVERSIZED_ELSEWHERE.get(relative(path), MAX_MODULE_LINES)
+        if _lines(path) > allowed:
+            grown.append(f"{relative(path)}: {_lines(path)} lines (at most {allowed})")
+    assert grown == []
+
+
+@pytest.mark.parametrize("path", modules("bot/channels"), ids=relative)
+def test_channels_use_the_flows_public_api_only(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    used = {
+        node.module.split(".")[2]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot.flow.")
+    }
+    assert used & FLOW_INTERNALS == set()

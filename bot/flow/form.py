@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.backend.port import CallPreference, Role
 from bot.flow import phrasing
@@ -23,6 +24,9 @@ from bot.flow.signin import change_field
 from bot.flow.state import Answers, FlowState, Step
 from bot.flow.steps import LOGIN_STEPS, SPECS, Verdict, complete, default_country_code
 from bot.flow.teams import filter_teams
+
+if TYPE_CHECKING:
+    from bot.flow.views import ConversationView
 
 # The form's fields, in the dialog's order: each sign-in step, named by its value.
 FORM_STEPS: tuple[Step, ...] = tuple(spec.step for spec in LOGIN_STEPS)
@@ -120,7 +124,6 @@ class FormCall:
         return step
 
     def verdict(self, step: Step, value: object) -> Verdict:
-        c, profile, answers = self.c, self.profile, self.c.state.answers
         spec = SPECS[step]
         if isinstance(value, bool):
             return Verdict(value) if step is Step.AUTO_LOGIN else Verdict(error="step.not_understood")
@@ -133,25 +136,31 @@ class FormCall:
             if step is Step.AUTO_LOGIN:
                 return Verdict(read == "yes") if read else self._yes_no_intent(text)
             text = read or self._entity(spec.entities, text) or text
+        special = self._special(step, text)
+        if special is not None:
+            return special
+        assert spec.validate is not None
+        return spec.validate(text, self.profile, self.c.state.answers)
+
+    def _special(self, step: Step, text: str) -> Verdict | None:
+        """The answers a validator does not read: "default", "international", a team id or a name
+        that narrows a "which one?"."""
+        c, profile = self.c, self.profile
         choice = phrasing.NUMBER_CHOICE_WORDS.value(text)
         if step is Step.DIAL_NUMBER:
             default = c.default_number()
             if default and (choice == "default" or self._intent(text) == "affirm"):
                 return Verdict(default)
-            if choice == "international":
-                return Verdict(needs_country_code="")
-        elif step is Step.COUNTRY_CODE and choice == "default":
-            return Verdict(default_country_code(profile))
-        elif step is Step.TEAM:
-            if profile.team(text) is not None:
-                return Verdict(text)  # the form holds the team id it accepted before
-            if c.state.team_candidates:
-                candidates = [t for t in profile.teams if t.id in c.state.team_candidates]
-                narrowed = filter_teams(text, candidates)
-                if len(narrowed) == 1:
-                    return Verdict(narrowed[0].id)
-        assert spec.validate is not None
-        return spec.validate(text, profile, answers)
+            return Verdict(needs_country_code="") if choice == "international" else None
+        if step is Step.COUNTRY_CODE:
+            return Verdict(default_country_code(profile)) if choice == "default" else None
+        if step is not Step.TEAM:
+            return None
+        if profile.team(text) is not None:
+            return Verdict(text)  # the form holds the team id it accepted before
+        candidates = [t for t in profile.teams if t.id in c.state.team_candidates]
+        narrowed = filter_teams(text, candidates) if candidates else []
+        return Verdict(narrowed[0].id) if len(narrowed) == 1 else None
 
     def _yes_no_intent(self, text: str) -> Verdict:
         intent = self._intent(text)
@@ -215,11 +224,12 @@ def form_state(
     candidates: frozenset[Step] = frozenset(),
     team_candidates: list[str] | None = None,
     pending_national: str | None = None,
-    base: FlowState | None = None,
+    base: ConversationView | None = None,
+    resume_editing: bool = True,
 ) -> FlowState:
     """The flow state a form's values stand for (`candidates`: new values, not checked yet); `base`,
     the flow's own state when it started the sign-in, adds what a form does not hold (numbers the
-    contact center refused, the answer being corrected)."""
+    contact center refused, and with `resume_editing` the answer being corrected)."""
     kept = {step: value for step, value in values.items() if step not in candidates}
     answers = answers_of(kept).model_copy(update={"pending_national": pending_national})
     state = FlowState(
@@ -231,8 +241,8 @@ def form_state(
         team_candidates=list(team_candidates or []),
     )
     if base is not None:
-        state.refused_numbers = list(base.refused_numbers)
-        state.editing = base.editing
+        state.refused_numbers = list(base.state.refused_numbers)
+        state.editing = base.state.editing if resume_editing else None
     if asked is not None and (asked in candidates or values.get(asked) is None):
         state.editing = asked  # a question asked stays asked, never silently filled
     return state

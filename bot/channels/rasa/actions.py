@@ -48,8 +48,9 @@ from bot.flow.catalog import Catalog
 from bot.flow.effects import Answered, Troubleshoot, Unanswered
 from bot.flow.engine import TurnContext, UserMessage
 from bot.flow.replies import Reply, ReplyKind
-from bot.flow.state import FlowState, Step
+from bot.flow.state import Step
 from bot.flow.troubleshooting import mentioned_name
+from bot.flow.views import ConversationView
 from bot.identity import RequestStatus, VerifyStatus, normalize_email
 from bot.troubleshoot import NotAllowed, TrackingIdNotFound
 from bot.troubleshoot.conversation import answer
@@ -122,9 +123,8 @@ class LoginbotAction(Action):
             return None
         return f"{self.action_name}:{message_id}" + (f":{purpose}" if purpose else "")
 
-    def flow_state(self, key: ConversationKey) -> FlowState | None:
-        stored = self.services.assistant.store.load_conversation(key)
-        return FlowState.model_validate(stored.state) if stored is not None else None
+    def view(self, key: ConversationKey) -> ConversationView | None:
+        return self.services.assistant.view(key)
 
 
 class VerifiedAction(LoginbotAction):
@@ -316,15 +316,15 @@ class StationLogin(VerifiedAction):
         assistant = self.services.assistant
         key = self.services.key(email)
         delivery = self.delivery_id(tracker)
-        before = self.flow_state(key)
-        if delivery is not None and before is not None and delivery in before.deliveries:
+        before = self.view(key)
+        if before is not None and before.delivered(delivery):
             return []  # a retry of a call already answered: never submitted twice (X2)
         answers = answers_from_slots(slots)
         replies = await assistant.submit_answers(key, answers, language=language, delivery_id=delivery)
         self.say(dispatcher, [r for r in replies if not _login_prompt(r)])
         if any(r.kind is ReplyKind.SUCCESS for r in replies):
             return _cleared(SIGN_IN_SLOTS)
-        state = self.flow_state(key)
+        state = self.view(key)
         if state is None or not replies:
             # Nothing submitted, nothing said: the profile could not be read just now. The form says
             # why and asks "Save and continue?" again (X3).
@@ -341,7 +341,7 @@ class StationLogin(VerifiedAction):
         # An answer the flow cleared (a number in use, a role not permitted...) or still asks for
         # (a missing team, S10): clear the slot too and let the form ask it again (S7, S11). A passing
         # failure (the service down...) asks "Save and continue?" again with the same answers (X3).
-        after = slot_values(state.answers)
+        after = {step.value: value for step, value in state.values.items()}
         cleared = [s for s, v in slot_values(answers).items() if v is not None and after[s] is None]
         asked = SLOT_OF_STEP.get(state.step, CONFIRM)
         if asked != CONFIRM and asked not in cleared:
@@ -357,7 +357,7 @@ class _Start:
     events: list[EventType] | None = None
     slots: dict[str, Any] = field(default_factory=dict)
     prefill: bool = False
-    base: FlowState | None = None
+    base: ConversationView | None = None
 
 
 class ValidateLoginForm(LoginbotAction):
@@ -403,8 +403,7 @@ class ValidateLoginForm(LoginbotAction):
             fresh = {k: v for k, v in steps.items() if k in said_now(tracker.events or [])}
             return [*events, *self.no_profile(dispatcher, context, email, language, fresh, requested)]
         # The flow's state keeps what slots cannot: numbers the contact center refused in this sign-in.
-        stored = None if starting else self.flow_state(self.services.key(email))
-        base = start.base if starting else stored.model_copy(update={"editing": None}) if stored else None
+        base = start.base if starting else self.view(self.services.key(email))
         validator = LoginFormValidator.for_slots(
             assistant.engine.recognizer,
             context,
@@ -413,6 +412,7 @@ class ValidateLoginForm(LoginbotAction):
             slots=slots,
             candidates=steps,
             base=base,
+            started=starting,
         )
         confirm = None if starting else candidates.get(CONFIRM)  # never a leftover "yes" (S10)
         outcome = validator.run(slots, steps, confirm=confirm, prefill=start.prefill)
@@ -464,19 +464,19 @@ class ValidateLoginForm(LoginbotAction):
         signs in at once with saved preferences and auto-login (S6), or fills in the saved answers,
         after saying why an automatic sign-in failed (S7, S8)."""
         assistant = self.services.assistant
-        saved = assistant.store.load_preferences(email)
+        saved = assistant.preferences(email)
         if steps and saved is not None and saved.auto_login:
             # The message that opened the form says what the user wants ("as supervisor..."): no
             # automatic sign-in, as in the flow; the saved answers fill the rest (S8), and a session
             # elsewhere is caught when the sign-in is submitted (S12).
-            return _Start(prefill=True, base=self.flow_state(self.services.key(email)))
+            return _Start(prefill=True, base=self.view(self.services.key(email)))
         key = self.services.key(email)
         replies = await assistant.run_flow(
             key,
             UserMessage(choice="cmd:login", delivery_id=self.delivery_id(tracker, "start")),
             language=language,
         )
-        state = self.flow_state(key)
+        state = self.view(key)
         if state is not None and state.step is Step.TAKE_OVER:
             self.say(dispatcher, replies)  # "You're signed in elsewhere... continue here?"
             return _Start(events=[SlotSet("requested_slot", TAKE_OVER)])
@@ -514,7 +514,7 @@ class ValidateLoginForm(LoginbotAction):
             said = UserMessage(text=str(answer), delivery_id=delivery)
         replies = await self.services.assistant.run_flow(key, said, language=language)
         self.say(dispatcher, replies)
-        state = self.flow_state(key)
+        state = self.view(key)
         if state is not None and state.step is Step.TAKE_OVER:
             return [SlotSet(TAKE_OVER, None), SlotSet("requested_slot", TAKE_OVER)]  # not understood
         return [*_cleared(SIGN_IN_SLOTS), SlotSet("requested_slot", None)]

@@ -19,6 +19,7 @@ from bot.flow.form import ENTITY_OF_STEP, FORM_STEPS, FormResult, answers_of, fo
 from bot.flow.inputs import Understands
 from bot.flow.replies import Reply, ReplyKind
 from bot.flow.state import Answers, FlowState, Step
+from bot.flow.views import ConversationView, view_of
 
 FORM = "login_form"
 IDENTITY_SLOTS = ("email", "verification_code")
@@ -51,12 +52,12 @@ def slot_values(answers: Answers) -> dict[str, Any]:
     return {step.value: value for step, value in form_values(FlowState(answers=answers)).items()}
 
 
-def form_slots(state: FlowState) -> dict[str, Any]:
-    """The slots a flow state stands for: its answers and the form's bookkeeping (`HELPER_SLOTS`)."""
+def form_slots(conversation: ConversationView) -> dict[str, Any]:
+    """The slots a conversation stands for: its answers and the form's bookkeeping (`HELPER_SLOTS`)."""
     return {
-        **slot_values(state.answers),
-        "pending_national": state.answers.pending_national,
-        "team_candidates": list(state.team_candidates) or None,
+        **{step.value: value for step, value in conversation.values.items()},
+        "pending_national": conversation.pending_national,
+        "team_candidates": list(conversation.team_candidates) or None,
     }
 
 
@@ -87,7 +88,8 @@ class LoginFormValidator:
         language: str,
         slots: Mapping[str, Any],
         candidates: Mapping[str, Any],
-        base: FlowState | None = None,
+        base: ConversationView | None = None,
+        started: bool = False,
     ) -> LoginFormValidator:
         """The flow state the slots stand for; `base`, the flow's own state when it just started the
         sign-in, adds what slots do not carry."""
@@ -103,6 +105,7 @@ class LoginFormValidator:
             team_candidates=[str(t) for t in team_candidates] if isinstance(team_candidates, list) else [],
             pending_national=pending if isinstance(pending, str) else None,
             base=base,
+            resume_editing=started,
         )
         return cls(recognizer, state, context)
 
@@ -135,7 +138,7 @@ class LoginFormValidator:
         self, result: FormResult, before: dict[str, Any], candidates: Mapping[str, Any]
     ) -> FormOutcome:
         state = result.state
-        after = form_slots(state)
+        after = form_slots(view_of(state))
         events: dict[str, Any] = {}
         for slot in STEP_OF_SLOT:
             # A rejected candidate is None again, unless the profile then filled that answer.

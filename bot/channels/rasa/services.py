@@ -86,7 +86,7 @@ class RasaServices:
         if isinstance(locale, str) and locale[:2].lower() in LANGUAGES:
             return locale[:2].lower()
         if email is not None:
-            saved = self.assistant.store.load_preferences(email)
+            saved = self.assistant.preferences(email)
             if saved is not None and saved.language in LANGUAGES:
                 return saved.language
         return "en"

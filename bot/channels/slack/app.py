@@ -270,8 +270,8 @@ class SlackChannel:
             return
         key = conversation_key(team_id, user.email)
         async with self._lock(key):
-            stored = self.assistant.store.load_conversation(key)
-            if stored is not None and (stored.step is None or key in self._resumed):
+            conversation = self.assistant.view(key)
+            if conversation is not None and (not conversation.active or key in self._resumed):
                 return
             self._resumed.add(key)
             replies = await self.assistant.open(key, locale=user.locale)
@@ -438,8 +438,8 @@ class SlackChannel:
             language = language_of(user.locale)
             if user.email:
                 try:
-                    stored = self.assistant.store.load_conversation(conversation_key(team_id, user.email))
-                    language = (stored.language if stored else None) or language
+                    conversation = self.assistant.view(conversation_key(team_id, user.email))
+                    language = (conversation.language if conversation else None) or language
                 except StorageError:
                     pass
         try:
