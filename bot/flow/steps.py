@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bot.backend.port import CallPreference, DNValidation, FailureReason, Role, UserProfile
 from bot.flow import phrasing, questions
@@ -177,9 +178,13 @@ class StepSpec:
 
     def vocabulary(self, *, asked: bool) -> Vocabulary | None:
         """What answers this step: its words, and its short forms when it is the question asked."""
-        if asked and self.words and self.replies:
+        return self._asked_vocabulary if asked else self.words
+
+    @cached_property
+    def _asked_vocabulary(self) -> Vocabulary | None:
+        if self.words and self.replies:
             return self.words.merged(self.replies)
-        return (self.replies if asked else None) or self.words
+        return self.replies or self.words
 
 
 LOGIN_STEPS: tuple[StepSpec, ...] = (

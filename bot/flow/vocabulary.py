@@ -16,9 +16,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 _WORD = re.compile(r"[a-z0-9+]+")
+FUZZY_FROM = 5  # phrases of this many letters or fewer must be typed exactly ("no", "non", "ext")
 MAX_FUZZY_TOKENS = 40  # beyond this, only exact phrases are looked for: long texts are not answers
 
 
@@ -34,7 +36,7 @@ def allowed_typos(phrase: str) -> int:
     """Edits tolerated in a phrase of this length: none in short words, where one letter changes the
     meaning ("no", "non", "ext"), one in a word, two in a longer phrase."""
     size = len(phrase.replace(" ", ""))
-    if size <= 5:
+    if size <= FUZZY_FROM:
         return 0
     if size <= 9:
         return 1
@@ -73,25 +75,33 @@ class Vocabulary:
         )
 
     @cached_property
-    def _by_length(self) -> dict[int, list[tuple[str, str]]]:
-        """(phrase, value) pairs by the phrase's number of words."""
-        grouped: dict[int, list[tuple[str, str]]] = {}
+    def _by_length(self) -> dict[int, tuple[dict[str, str], list[str], list[str]]]:
+        """By number of words: the exact phrases' values, and the phrases and values in order for
+        the fuzzy search."""
+        grouped: dict[int, tuple[dict[str, str], list[str], list[str]]] = {}
         for value, phrases in self.phrases.items():
             for phrase in phrases:
-                grouped.setdefault(len(phrase.split()), []).append((phrase, value))
+                exact, listed, values = grouped.setdefault(len(phrase.split()), ({}, [], []))
+                exact.setdefault(phrase, value)
+                listed.append(phrase)
+                values.append(value)
         return grouped
 
     def find(self, text: str, *, fuzzy: bool = True) -> list[Match]:
-        """Every answer the text contains, longest phrases first, none overlapping another."""
+        """Every answer the text contains, closest and longest phrases first, none overlapping."""
         tokens = normalize(text).split()
         fuzzy = fuzzy and len(tokens) <= MAX_FUZZY_TOKENS
         found: list[Match] = []
-        for size, pairs in self._by_length.items():
+        for size, (exact, phrases, values) in self._by_length.items():
             for start in range(len(tokens) - size + 1):
                 window = " ".join(tokens[start : start + size])
-                best = self._best(window, pairs, fuzzy)
-                if best is not None:
-                    found.append(Match(best[1], best[0], start, start + size, best[2]))
+                value = exact.get(window)
+                if value is not None:
+                    found.append(Match(value, window, start, start + size, 0))
+                elif fuzzy and len(window) > FUZZY_FROM:
+                    best = process.extractOne(window, phrases, scorer=Levenshtein.distance, score_cutoff=2)
+                    if best is not None and best[1] <= allowed_typos(best[0]):
+                        found.append(Match(values[best[2]], best[0], start, start + size, int(best[1])))
         found.sort(key=lambda m: (m.typos, -m.size, m.start))
         taken: list[Match] = []
         for match in found:
@@ -112,22 +122,6 @@ class Vocabulary:
         """The answer when the whole text is one of the phrases (typed alone, as a button's label)."""
         folded = normalize(text)
         return next((v for v, phrases in self.phrases.items() if folded in phrases), None)
-
-    @staticmethod
-    def _best(window: str, pairs: list[tuple[str, str]], fuzzy: bool) -> tuple[str, str, int] | None:
-        best: tuple[str, str, int] | None = None
-        for phrase, value in pairs:
-            if window == phrase:
-                return phrase, value, 0
-            if not fuzzy:
-                continue
-            limit = allowed_typos(phrase)
-            if limit == 0 or abs(len(window) - len(phrase)) > limit:
-                continue
-            typos = Levenshtein.distance(window, phrase, score_cutoff=limit)
-            if typos <= limit and (best is None or typos < best[2]):
-                best = (phrase, value, typos)
-        return best
 
 
 @functools.cache
