@@ -124,10 +124,28 @@ def _field_to_change(c: Conversation, said: Said) -> Step | None:
     return step if step is not None and can_change(c, step) else None
 
 
+def _news(c: Conversation, said: Said) -> dict[Step, str]:
+    """The answers a message gives to other questions, less those that repeat the current answer."""
+    return {
+        step: text for step, text in said.readings.others(c.state.step).items() if not _repeats(c, step, text)
+    }
+
+
+def _repeats(c: Conversation, step: Step, text: str) -> bool:
+    spec = SPECS[step]
+    current = getattr(c.state.answers, spec.slot)
+    if current is None or c.profile is None:
+        return False
+    if step is Step.AUTO_LOGIN:
+        return current == (text == "yes")
+    verdict = spec.validate(text, c.profile, c.state.answers) if spec.validate else None
+    return verdict is not None and verdict.accepted and verdict.value == current
+
+
 def _is_change(c: Conversation, said: Said) -> bool:
     if c.state.step not in SIGN_IN_QUESTIONS or c.profile is None:
         return False
-    others = said.readings.others(c.state.step)
+    others = _news(c, said)
     answers_current = c.state.step in said.readings.answers
     if others and (said.readings.correction or not answers_current):
         return True
@@ -135,7 +153,7 @@ def _is_change(c: Conversation, said: Said) -> bool:
 
 
 def _change(c: Conversation, said: Said) -> None:
-    others = said.readings.others(c.state.step)
+    others = _news(c, said)
     if not others:
         step = _field_to_change(c, said)
         assert step is not None
@@ -165,7 +183,11 @@ def _ask_to_change(c: Conversation, step: Step, answers: dict[Step, str]) -> Non
     choices = [Choice("pending:yes", c.t("label.change_it")), Choice("pending:no", c.t("label.keep_it"))]
     field = c.t(f"field.{step.value}").casefold()
     c.say(
-        "change.confirm", ReplyKind.PROMPT, choices=choices, field=field, value=_label(c, step, answers[step])
+        "ask.change_answer",
+        ReplyKind.PROMPT,
+        choices=choices,
+        field=field,
+        value=_label(c, step, answers[step]),
     )
 
 

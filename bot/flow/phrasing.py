@@ -21,7 +21,7 @@ ROLE_WORDS = Vocabulary.of(
     supervisor_agent=(
         "supervisor and agent | agent and supervisor | supervisor agent | supervisor + agent | "
         "supervisor & agent | both roles | superviseur et agent | agent et superviseur | "
-        "superviseur agent | les deux roles"
+        "superviseur agent | superviseur + agent | les deux roles"
     ),
     agent="agent only | only agent | just agent | agent seulement | juste agent | seulement agent",
 )

@@ -7,17 +7,19 @@ accepts its short forms ("yes", "both") and, for free answers (a team, an extens
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
+from bot.backend.port import Team
 from bot.flow import phrasing
 from bot.flow.conversation import Conversation
 from bot.flow.inputs import NUMBERISH, Parsed, parse_text_span
 from bot.flow.numbers import ASCII_DIGITS
 from bot.flow.state import Step
-from bot.flow.steps import LOGIN_STEPS
+from bot.flow.steps import LOGIN_STEPS, SPECS
 from bot.flow.teams import match_team
-from bot.flow.vocabulary import contains
+from bot.flow.vocabulary import Vocabulary, contains, normalize
 
 MAX_TEAM_WORDS = 4  # a longer message is not a team's name said alone
 MIN_NUMBER_DIGITS = 6  # fewer digits typed at another question are an extension or a team, not a number
@@ -66,7 +68,22 @@ def read(c: Conversation, parse: Parsed, text: str) -> Readings:
                 found[spec.step] = parse_text_span(parse, entity) if typed else entity.value
     _read_numbers(c, text, found)
     _read_team(c, text, found)
+    _read_correction(c, text, readings)
     return readings
+
+
+def _read_correction(c: Conversation, text: str, readings: Readings) -> None:
+    """ "actually, ...", "no wait, ...", "no, extension please": a change of an earlier answer. Then
+    the correction's own words ("no") are no short answer to the question asked."""
+    asked = c.state.step
+    others = readings.others(asked)
+    first = normalize(text).split()[:1]
+    readings.correction = bool(others) and (readings.correction or first in (["no"], ["non"], ["nope"]))
+    spec = SPECS.get(asked) if asked is not None else None
+    if readings.correction and spec is not None and spec.replies is not None and asked in readings.answers:
+        words = spec.vocabulary(asked=False)
+        if words is None or not words.values(text):
+            del readings.answers[asked]
 
 
 def _read_numbers(c: Conversation, text: str, found: dict[Step, str]) -> None:
@@ -98,13 +115,40 @@ def _read_numbers(c: Conversation, text: str, found: dict[Step, str]) -> None:
 
 
 def _read_team(c: Conversation, text: str, found: dict[Step, str]) -> None:
-    """A team's name said alone at another question ("support" at the number question)."""
-    if found or c.profile is None or c.state.step in (Step.TEAM, None):
+    """A team named in a sentence ("... in the VIP team", "l'équipe support"), or said alone at
+    another question ("support" at the number question)."""
+    if c.profile is None or not c.profile.teams or (c.state.step is Step.TEAM and Step.TEAM in found):
         return
-    if len(text.split()) > MAX_TEAM_WORDS or digits_in(text):
-        return
-    if match_team(text, c.profile.teams).team is not None:
+    named = team_words(c.profile.teams).find(text)
+    ids = list(dict.fromkeys(match.value for match in named))
+    if len(ids) == 1:
+        found[Step.TEAM] = ids[0]
+    elif ids:
+        found[Step.TEAM] = " ".join(match.phrase for match in named if match.value == ids[0])
+    elif _alone(c, text, found) and match_team(text, c.profile.teams).team is not None:
         found[Step.TEAM] = text
+
+
+def _alone(c: Conversation, text: str, found: dict[Step, str]) -> bool:
+    """A short message with no other answer, at a question: it may be a team's name said alone."""
+    return (
+        not found and c.state.step is not None and len(text.split()) <= MAX_TEAM_WORDS and not digits_in(text)
+    )
+
+
+@functools.cache
+def team_words(teams: tuple[Team, ...]) -> Vocabulary:
+    """Each team's name, and its distinctive words ("escalations", "vip"), as phrases of its id."""
+    return Vocabulary.of(**{team.id: _team_phrases(team.name) for team in teams})
+
+
+def _team_phrases(name: str) -> list[str]:
+    words = [w for w in normalize(name).split() if len(w) >= MIN_TEAM_WORD and w not in _GENERIC]
+    return [name, *words]
+
+
+MIN_TEAM_WORD = 3
+_GENERIC = frozenset({"team", "teams", "equipe", "the", "and", "des", "les", "group", "groupe"})
 
 
 def _standalone(text: str, match: re.Match[str] | None) -> bool:

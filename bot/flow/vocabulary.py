@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 _WORD = re.compile(r"[a-z0-9+]+")
-FUZZY_FROM = 5  # phrases of this many letters or fewer must be typed exactly ("no", "non", "ext")
+FUZZY_FROM = 5  # phrases this short are typed exactly ("no", "non", "ext"); longer ones may have typos
 MAX_FUZZY_TOKENS = 40  # beyond this, only exact phrases are looked for: long texts are not answers
 
 
@@ -98,8 +98,8 @@ class Vocabulary:
                 value = exact.get(window)
                 if value is not None:
                     found.append(Match(value, window, start, start + size, 0))
-                elif fuzzy and len(window) > FUZZY_FROM:
-                    best = process.extractOne(window, phrases, scorer=Levenshtein.distance, score_cutoff=2)
+                elif fuzzy and len(window) >= FUZZY_FROM:
+                    best = process.extractOne(window, phrases, scorer=OSA.distance, score_cutoff=2)
                     if best is not None and best[1] <= allowed_typos(best[0]):
                         found.append(Match(values[best[2]], best[0], start, start + size, int(best[1])))
         found.sort(key=lambda m: (m.typos, -m.size, m.start))
