@@ -11,12 +11,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
 
 from bot.assistant import Assistant
 from bot.backend.simulator import DEMO_TENANT_FILE, SimulatorCore, load_tenant
 from bot.backend.simulator.faults import Faults
 from bot.backend.simulator.server import SimulatorServer
-from bot.channels.terminal.chat import run_line_mode
+from bot.channels.terminal.chat import run_interactive, run_line_mode
 from bot.flow.catalog import Catalog
 from bot.flow.engine import FlowEngine
 from intents.recognizer import Recognizer
@@ -24,6 +27,7 @@ from storage import Store
 from tests.wxcc.simulated import OnOneLoop, simulated_backend
 
 AVA = "ava.lead@example.com"
+Served = tuple[OnOneLoop, SimulatorServer]
 CATALOG = Catalog.default()
 SLOW = Faults(latency_ms=600)  # each answer of the contact center: well past the threshold below
 THRESHOLD = 0.1
@@ -76,7 +80,7 @@ def chat(tmp_path: Path, backend: OnOneLoop, lines: Typed, language: str, thresh
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_slow_sign_in_and_sign_out_each_print_one_line_then_the_outcome(
-    tmp_path: Path, served: tuple[OnOneLoop, SimulatorServer], language: str
+    tmp_path: Path, served: Served, language: str
 ) -> None:
     backend, server = served
 
@@ -101,11 +105,34 @@ def test_a_slow_sign_in_and_sign_out_each_print_one_line_then_the_outcome(
         assert not any(line.endswith("…") for line in earlier.split("\n")), earlier
 
 
-def test_a_quick_sign_in_prints_no_progress_line(
-    tmp_path: Path, served: tuple[OnOneLoop, SimulatorServer]
-) -> None:
+def test_a_quick_sign_in_prints_no_progress_line(tmp_path: Path, served: Served) -> None:
     backend, _ = served
     lines = Typed([*SAYS["en"], "yes"], {})
     turns = chat(tmp_path, backend, lines, "en", 30.0)
     assert turns[-1].startswith("You're signed in."), turns[-1]
     assert CATALOG.text("en", "progress.login") not in "\n".join(turns)
+
+
+def test_on_a_terminal_a_slow_sign_in_shows_a_spinner(
+    tmp_path: Path, served: Served, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The interactive chat on a (pretend) terminal: rich draws the spinner with its text, then
+    takes it away and prints the outcome."""
+    backend, server = served
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: the output is a terminal
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")  # ... and a person watches it (the spinner turns)
+    store = Store.from_url(f"sqlite:///{tmp_path / 'spinner.db'}")
+    assistant = Assistant(
+        engine=FlowEngine(Recognizer.default()), store=store, backend=backend, progress_after=THRESHOLD
+    )
+    server.faults = SLOW
+    try:
+        with create_pipe_input() as typed, create_app_session(input=typed, output=DummyOutput()):
+            typed.send_text(f"{SAYS['en'][0]}\r{SAYS['en'][1]}\ryes\rbye\r")
+            assert asyncio.run(run_interactive(assistant, AVA, "en")) == 0
+    finally:
+        store.close()
+    shown = capsys.readouterr().out
+    spinner = shown.index(CATALOG.text("en", "progress.login"))
+    assert spinner < shown.index("You're signed in.")
+    assert "\x1b[?25l" in shown  # the cursor hidden while the spinner turns (rich's live display)
