@@ -279,11 +279,12 @@ class SlackChannel:
             if stored is not None and (stored.step is None or key in self._resumed):
                 return
             self._resumed.add(key)
-            replies = await self.assistant.open(key, locale=user.locale)
+            destination = Destination(channel=channel)
+            progress = PostedProgress(self, client, destination, user_id, language_of(user.locale))
+            replies = await self.assistant.open(key, locale=user.locale, progress=progress.show)
             language = self.language(replies, user)
-            await self.deliver(
-                client, Destination(channel=channel), user_id, kit.render(replies, language=language)
-            )
+            messages = kit.render(replies, language=language)
+            await self.deliver(client, destination, user_id, messages, progress=progress)
 
     async def user(
         self, client: AsyncWebClient, team_id: str, user_id: str, destination: Destination
