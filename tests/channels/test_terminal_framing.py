@@ -20,6 +20,7 @@ MESSAGES = ["checklist for ava.lead@example.com", "failure report", "help", "vé
 
 def test_the_checklist_keeps_the_framing_one_empty_line_per_turn_at_its_end(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
+    rig.assistant.progress_after = 60  # no "Putting it together…" line on a loaded machine
     out = io.StringIO()
     try:
         stdin = io.StringIO("".join(f"{m}\n" for m in MESSAGES))
