@@ -54,4 +54,5 @@ def build_assistant(settings: Settings | None = None) -> Assistant:
         backend=backend,
         troubleshooter=troubleshooter,
         in_flight_grace=timedelta(seconds=settings.in_flight_grace),
+        progress_after=settings.progress_after,
     )

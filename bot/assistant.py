@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -52,6 +53,7 @@ from bot.flow.replies import Reply, ReplyKind, replies_from_json, replies_to_jso
 from bot.flow.state import Answers, FlowState, Purpose, SavedPreferences
 from bot.flow.state import Step as FlowStep  # added for the Rasa action server
 from bot.flow.views import ConversationView, view_of
+from bot.progress import PROGRESS_AFTER, Progress, awaiting, progress_reply
 from bot.troubleshoot import Troubleshooter
 from bot.troubleshoot.conversation import answer
 from storage import (
@@ -154,6 +156,7 @@ class Assistant:
         backend: ContactCenter,
         troubleshooter: Troubleshooter | None = None,
         in_flight_grace: timedelta = IN_FLIGHT_GRACE,
+        progress_after: float = PROGRESS_AFTER,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -161,6 +164,9 @@ class Assistant:
         # How long a backend call a turn started may still be under way (LOGINBOT_IN_FLIGHT_GRACE):
         # past it, a call whose turn never recorded the outcome is checked, never sent again.
         self.in_flight_grace = in_flight_grace
+        # A call the user waits for that has not answered after this many seconds is shown as under
+        # way, for channels that pass a `progress` (LOGINBOT_PROGRESS_AFTER).
+        self.progress_after = progress_after
         # The checklist and the report (U3); administrators are the tenant's unless `build_assistant`
         # passes LOGINBOT_ADMINS.
         self.troubleshooter = troubleshooter or Troubleshooter(backend, store)
@@ -168,11 +174,20 @@ class Assistant:
         backend.add_listener(self._on_notification)
 
     async def open(
-        self, key: ConversationKey, *, locale: str | None = None, language: str | None = None
+        self,
+        key: ConversationKey,
+        *,
+        locale: str | None = None,
+        language: str | None = None,
+        progress: Progress | None = None,
     ) -> Replies:
-        """The greeting, or where a conversation left midway stands (even after a restart)."""
+        """The greeting, or where a conversation left midway stands (even after a restart). With
+        `progress`, a slow contact-center call (an automatic sign-in) is shown as under way."""
         return await self._guarded(
-            key, lambda state, context: self.engine.open(state, context), _Locale(locale, language)
+            key,
+            lambda state, context: self.engine.open(state, context),
+            _Locale(locale, language),
+            progress=progress,
         )
 
     def interrupted_call_due(self, key: ConversationKey) -> datetime | None:
@@ -211,15 +226,18 @@ class Assistant:
         locale: str | None = None,
         language: str | None = None,
         outbox: ReplyOutbox | None = None,
+        progress: Progress | None = None,
     ) -> Replies:
         """One user message: the replies to say (none for a duplicate delivery). With `outbox`
-        (and a delivery id), the replies are also stored with the turn until posted (issue 7)."""
+        (and a delivery id), the replies are also stored with the turn until posted (issue 7). With
+        `progress`, a contact-center call slower than `progress_after` is shown as under way."""
         keep = _Keep(outbox, message.delivery_id) if outbox and message.delivery_id else None
         return await self._guarded(
             key,
             lambda state, context: self.engine.turn(state, message, context),
             _Locale(locale, language),
             keep,
+            progress=progress,
         )
 
     # --- added for the Rasa action server (bot/channels/rasa) ---------------------------------------
@@ -299,7 +317,13 @@ class Assistant:
     # --- one turn ----------------------------------------------------------------------------------
 
     async def _guarded(
-        self, key: ConversationKey, step: Step, locale: _Locale, keep: _Keep | None = None
+        self,
+        key: ConversationKey,
+        step: Step,
+        locale: _Locale,
+        keep: _Keep | None = None,
+        *,
+        progress: Progress | None = None,
     ) -> Replies:
         """Serialize a user's turns in this process, retry version conflicts, and never let an
         exception reach the user (X1): it becomes a plain apology and a log line."""
@@ -307,7 +331,7 @@ class Assistant:
         async with lock:
             for _ in range(MAX_CONFLICT_RETRIES):
                 try:
-                    return await self._turn(key, step, locale, keep)
+                    return await self._turn(key, step, locale, keep, progress)
                 except VersionConflict:
                     log.info("conversation changed concurrently; running the turn again")
                 except StorageError:
@@ -322,7 +346,12 @@ class Assistant:
         return Reply(key=key, text=self.engine.catalog.text(language, key), kind=ReplyKind.ERROR)
 
     async def _turn(
-        self, key: ConversationKey, step: Step, locale: _Locale, keep: _Keep | None = None
+        self,
+        key: ConversationKey,
+        step: Step,
+        locale: _Locale,
+        keep: _Keep | None = None,
+        progress: Progress | None = None,
     ) -> Replies:
         stored = self.store.load_conversation(key)
         state = self._state_of(stored.state if stored else None, key)
@@ -347,7 +376,12 @@ class Assistant:
                 if not saved:
                     outcome = self.engine.on_event(state, PreferencesNotSaved(), context)
                     replies.extend(outcome.replies)
-            event = await self._perform(effect, key, context, pending)
+            event = await awaiting(
+                self._perform(effect, key, context, pending),
+                progress,
+                self.progress_after,
+                partial(progress_reply, effect, self.engine.catalog, state.language or context.language),
+            )
             outcome = self.engine.on_event(state, event, context)
             state = outcome.state
             replies.extend(outcome.replies)

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.flow.inputs import IN_FLIGHT_GRACE
+from bot.progress import PROGRESS_AFTER
 
 
 class Settings(BaseSettings):
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     in_flight_grace: float = Field(
         IN_FLIGHT_GRACE.total_seconds(), ge=1, le=3600, validation_alias="LOGINBOT_IN_FLIGHT_GRACE"
     )
+    # Seconds a contact-center call the user waits for may take before the chat shows it under way
+    # (a spinner, a line, a Slack message the outcome then replaces).
+    progress_after: float = Field(PROGRESS_AFTER, ge=0, le=60, validation_alias="LOGINBOT_PROGRESS_AFTER")
 
     wxcc_api_url: str = Field("https://api.wxcc-us1.cisco.com", validation_alias="WXCC_API_URL")
     wxcc_org_id: str = Field("", validation_alias="WXCC_ORG_ID")

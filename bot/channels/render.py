@@ -6,11 +6,20 @@ from bot.flow.replies import Reply
 
 
 def plain_lines(reply: Reply, *, numbered: bool = True) -> list[str]:
-    lines = [reply.text]
-    lines.extend(f"  {label}: {value}" for label, value in reply.fields.items())
+    """The reply as lines, none of them blank: line mode ends each turn with one empty line, so a
+    paragraph break inside a reply (between a checklist's items) is left out. The structure stays
+    readable without it: items start with their mark and their details are indented."""
+    lines = _unblank(reply.text)
+    for label, value in reply.fields.items():
+        lines.extend(_unblank(f"  {label}: {value}"))
     for index, choice in enumerate(reply.choices, start=1):
-        lines.append(f"  {index}. {choice.label}" if numbered else f"  - {choice.label}")
+        lines.extend(_unblank(f"  {index}. {choice.label}" if numbered else f"  - {choice.label}"))
     return lines
+
+
+def _unblank(text: str) -> list[str]:
+    # splitlines, not split("\n"): a reader may also take "\r", "\v", "\u2028" ... as line ends.
+    return [line.rstrip() for line in text.splitlines() if line.strip()]
 
 
 def choice_for_text(text: str, replies: list[Reply]) -> str | None:

@@ -71,7 +71,7 @@ def validate_extension(value: str, profile: UserProfile, answers: Answers) -> Ve
         return NOT_UNDERSTOOD
     if digits not in profile.extensions:
         if not profile.extensions:
-            return reject("extension.none", extension=digits)
+            return reject("extension.unknown_empty", extension=digits)
         return reject("extension.unknown", extension=digits, extensions=", ".join(profile.extensions))
     return Verdict(digits)
 

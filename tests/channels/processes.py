@@ -34,6 +34,9 @@ def clean_environment(**settings: str) -> dict[str, str]:
     """This environment without any loginbot, Webex or Slack setting, plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGINBOT_", "WXCC_", "SLACK_"))}
     env["PYTHONUNBUFFERED"] = "1"
+    # No "Signing you in…" line unless a test asks for it: on a loaded machine a sign-in may take a
+    # second, and what a test reads must not depend on timing.
+    env["LOGINBOT_PROGRESS_AFTER"] = "60"
     env.update(settings)
     return env
 

@@ -31,6 +31,7 @@ def environment(directory: Path) -> dict[str, str]:
     env["LOGINBOT_DATABASE_URL"] = f"sqlite:///{directory / 'x.db'}"
     env["LOGINBOT_SIMULATOR_STATE"] = str(directory / "sim.json")
     env["PYTHONUNBUFFERED"] = "1"
+    env["LOGINBOT_PROGRESS_AFTER"] = "60"  # no progress line: the output must not depend on timing
     return env
 
 

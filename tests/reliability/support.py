@@ -335,6 +335,9 @@ def bot_env(database_url: str, double: SlackDouble, **extra: str) -> dict[str, s
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_API_URL": double.url,
+            # No "Signing you in…" message (the contact center is made slow here on purpose): these
+            # tests count the bot's posts, and the outcome would replace it instead of being posted.
+            "LOGINBOT_PROGRESS_AFTER": "60",
         }
     )
     env.update(extra)

@@ -23,6 +23,7 @@ import httpx
 import uvicorn
 
 from bot.assistant import Assistant
+from bot.backend.port import ContactCenter
 from bot.backend.simulator import DEMO_TENANT_FILE, SimulatorBackend, SimulatorCore, Tenant, load_tenant
 from bot.channels.slack import blocks as kit
 from bot.channels.slack import build_app, conversation_key, make_client
@@ -34,6 +35,9 @@ from storage import ConversationKey, Store
 from .double import TEAM, Call, SlackDouble, user_id_for
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+# "Signing you in…" only where a test asks for it: on a loaded machine even the in-process
+# simulator may take a second, and what a test reads must not depend on timing.
+QUIET = 60.0
 TOKEN = "xoxb-test-token"
 
 
@@ -77,8 +81,18 @@ def event_envelope(event: dict[str, Any], event_id: str) -> dict[str, Any]:
 
 
 class SlackRig:
-    def __init__(self, directory: Path, double: SlackDouble, tenant: Tenant | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        double: SlackDouble,
+        tenant: Tenant | None = None,
+        *,
+        backend: ContactCenter | None = None,
+        progress_after: float = QUIET,
+    ) -> None:
         self.double = double
+        self.backend = backend  # None: the in-process simulator on `core`
+        self.progress_after = progress_after
         self.database = f"sqlite:///{directory / 'slack.db'}"
         self.simulator_state = directory / "simulator.json"
         self.tenant = tenant or load_tenant(DEMO_TENANT_FILE)
@@ -93,7 +107,10 @@ class SlackRig:
         self.core = SimulatorCore(self.tenant, self.simulator_state)
         self.store = Store.from_url(self.database)
         self.assistant = Assistant(
-            engine=FlowEngine(Recognizer.default()), store=self.store, backend=SimulatorBackend(self.core)
+            engine=FlowEngine(Recognizer.default()),
+            store=self.store,
+            backend=self.backend or SimulatorBackend(self.core),
+            progress_after=self.progress_after,
         )
         app = build_app(
             self.assistant, signing_secret=SECRET, client=make_client(TOKEN, api_url=self.double.url)

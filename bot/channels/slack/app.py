@@ -43,6 +43,7 @@ from . import blocks as kit
 from .delivery import CHANNEL, Address, Deliveries, Destination, Inbound
 from .home import HOME_ACTIONS, home_view
 from .identity import Identities, IdentityUnavailable, SlackUser
+from .progress import PostedProgress
 from .texts import language_of, slack_texts
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,11 @@ class SlackChannel:
             async with self._lock(key):
                 # The turn's commit stores its replies until they are posted (issue 7).
                 outbox = self.deliveries.outbox(Address(team_id, user_id, destination, user.locale))
-                replies = await self.assistant.handle(key, message, locale=user.locale, outbox=outbox)
+                # A slow sign-in posts "Signing you in…", which the outcome then replaces.
+                progress = PostedProgress(self, client, destination, user_id, language_of(user.locale))
+                replies = await self.assistant.handle(
+                    key, message, locale=user.locale, outbox=outbox, progress=progress.show
+                )
                 if not replies:
                     # A retried delivery or a double click: already answered (X2). Replies it left
                     # unposted are the recovery's (or still their owner's): never marked here.
@@ -194,7 +199,7 @@ class SlackChannel:
                 if after is not None:
                     await after(replies, language)
                 messages = kit.render(replies, language=language)
-                await self.deliver(client, destination, user_id, messages, team_id=team_id)
+                await self.deliver(client, destination, user_id, messages, team_id=team_id, progress=progress)
                 # Posted, or refused for good by Slack (logged by `deliver`): either way this is final.
                 # A crash before this line leaves them pending for the recovery, which posts them
                 # (again, if Slack had already taken them: at least once, never lost).
@@ -274,11 +279,12 @@ class SlackChannel:
             if conversation is not None and (not conversation.active or key in self._resumed):
                 return
             self._resumed.add(key)
-            replies = await self.assistant.open(key, locale=user.locale)
+            destination = Destination(channel=channel)
+            progress = PostedProgress(self, client, destination, user_id, language_of(user.locale))
+            replies = await self.assistant.open(key, locale=user.locale, progress=progress.show)
             language = self.language(replies, user)
-            await self.deliver(
-                client, Destination(channel=channel), user_id, kit.render(replies, language=language)
-            )
+            messages = kit.render(replies, language=language)
+            await self.deliver(client, destination, user_id, messages, progress=progress)
 
     async def user(
         self, client: AsyncWebClient, team_id: str, user_id: str, destination: Destination
@@ -320,10 +326,13 @@ class SlackChannel:
         messages: list[kit.SlackMessage],
         *,
         team_id: str = "",
+        progress: PostedProgress | None = None,
     ) -> None:
         for message in messages:
             try:
-                if destination.channel:
+                if progress is not None and await progress.replace(message):
+                    pass  # the first message took the place of the progress message
+                elif destination.channel:
                     await client.chat_postMessage(
                         channel=destination.channel, text=message.text, blocks=message.blocks
                     )

@@ -16,17 +16,22 @@ import contextlib
 import logging
 import re
 import sys
-from collections.abc import Iterator
-from typing import TextIO
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
-from bot.assistant import Assistant
+from bot.assistant import Assistant, Replies
 from bot.channels.render import choice_for_text, plain_lines
+from bot.channels.terminal.goodbye import farewell, is_goodbye
 from bot.channels.terminal.identity import prove_email
 from bot.flow.engine import UserMessage
 from bot.flow.replies import Reply, ReplyKind
 from bot.identity import EmailVerifier
+from bot.progress import Progress
 from storage import ConversationKey
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +112,33 @@ async def run_line_mode(
         if code is not None:
             return code
     key = conversation_key(email)
-    shown = await assistant.open(key, language=language)
+    progress = _progress_line(out)
+    shown = await assistant.open(key, language=language, progress=progress)
     _print_turn(shown, out, lead)
     for line in stdin:
         text = line.rstrip("\r\n")
+        if is_goodbye(text):
+            _print_turn([farewell(shown, shown.language or language)], out)
+            return 0
         choice = choice_for_text(text, shown)
         message = UserMessage(text=text, choice=choice)
-        shown = await assistant.handle(key, message, language=language)
+        shown = await assistant.handle(key, message, language=language, progress=progress)
         _print_turn(shown, out)
     return 0
+
+
+def _progress_line(out: TextIO) -> Progress:
+    """A slow call in line mode: one line saying what is under way, as part of the turn's output
+    (the outcome follows, then the empty line that ends the turn)."""
+
+    @contextlib.asynccontextmanager
+    async def show(reply: Reply) -> AsyncIterator[None]:
+        for line in plain_lines(reply):
+            out.write(line + "\n")
+        out.flush()
+        yield
+
+    return show
 
 
 # --- interactive mode --------------------------------------------------------------------------------
@@ -184,7 +207,8 @@ async def run_interactive(
         if not await prove_email(verifier, email, language, ask=ask_code, say=say):
             return 1
     key = conversation_key(email)
-    shown = await assistant.open(key, language=language)
+    progress = _spinner(console)
+    shown = await assistant.open(key, language=language, progress=progress)
     show(shown)
     while True:
         labels = [c.label for r in shown for c in r.choices]
@@ -194,12 +218,38 @@ async def run_interactive(
         except KeyboardInterrupt:
             continue
         except EOFError:
-            console.print("[dim]Bye. Your conversation is saved; run loginbot chat again to continue.[/dim]")
-            return 0
+            return _leave(console, shown, language)
+        if is_goodbye(text):
+            return _leave(console, shown, language)
         shown = await assistant.handle(
-            key, UserMessage(text=text, choice=choice_for_text(text, shown)), language=language
+            key,
+            UserMessage(text=text, choice=choice_for_text(text, shown)),
+            language=language,
+            progress=progress,
         )
         show(shown)
+
+
+def _leave(console: Console, shown: Replies, language: str | None) -> int:
+    """Ctrl-D or a goodbye: the last line, saying that answers given so far are kept."""
+    from rich.text import Text
+
+    bye = farewell(shown, shown.language or language)
+    console.print(Text.assemble(("loginbot › ", "cyan"), (bye.text, "dim")))
+    return 0
+
+
+def _spinner(console: Console) -> Progress:
+    """A slow call on a terminal: a spinner with what is under way, gone once the outcome is shown."""
+
+    @contextlib.asynccontextmanager
+    async def show(reply: Reply) -> AsyncIterator[None]:
+        from rich.text import Text
+
+        with console.status(Text(reply.text), spinner="dots"):
+            yield
+
+    return show
 
 
 @contextlib.contextmanager
