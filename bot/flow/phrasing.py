@@ -13,10 +13,10 @@ from bot.flow.vocabulary import Vocabulary
 
 ROLE_WORDS = Vocabulary.of(
     supervisor=(
-        "supervisor | supervisor only | only supervisor | just supervisor | just as supervisor | "
-        "as a supervisor | as supervisor | supervisor role | superviseur | superviseuse | "
+        "supervisor | supervisor only | only supervisor | just supervisor | supervisor role | "
+        "superviseur | superviseuse | "
         "seulement superviseur | superviseur seulement | juste superviseur | "
-        "uniquement superviseur | en tant que superviseur | comme superviseur"
+        "uniquement superviseur"
     ),
     supervisor_agent=(
         "supervisor and agent | agent and supervisor | supervisor agent | supervisor + agent | "

@@ -21,6 +21,7 @@ from rapidfuzz.distance import OSA
 
 _WORD = re.compile(r"[a-z0-9+]+")
 FUZZY_FROM = 5  # phrases this short are typed exactly ("no", "non", "ext"); longer ones may have typos
+TYPO_COST = 4
 MAX_FUZZY_TOKENS = 40  # beyond this, only exact phrases are looked for: long texts are not answers
 
 
@@ -54,6 +55,11 @@ class Match:
     @property
     def size(self) -> int:
         return len(self.phrase)
+
+    @property
+    def weight(self) -> int:
+        """Longer phrases explain more of the text; each typo costs about a short word."""
+        return self.size - TYPO_COST * self.typos
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ class Vocabulary:
                     best = process.extractOne(window, phrases, scorer=OSA.distance, score_cutoff=2)
                     if best is not None and best[1] <= allowed_typos(best[0]):
                         found.append(Match(values[best[2]], best[0], start, start + size, int(best[1])))
-        found.sort(key=lambda m: (m.typos, -m.size, m.start))
+        found.sort(key=lambda m: (-m.weight, m.start))
         taken: list[Match] = []
         for match in found:
             if all(match.end <= t.start or match.start >= t.end for t in taken):
