@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from bot.backend.port import CallPreference, Role
 from bot.flow import phrasing
 from bot.flow.conversation import Conversation
-from bot.flow.filling import advance, apply_verdict, prefill_from_preferences
+from bot.flow.filling import advance, apply_verdict, change, prefill_from_preferences
 from bot.flow.prompts import prompt
-from bot.flow.readings import mentions_field
+from bot.flow.readings import mentions_field, read
 from bot.flow.replies import Reply, ReplyKind
 from bot.flow.signin import change_field
 from bot.flow.state import Answers, FlowState, Step
@@ -28,6 +28,10 @@ from bot.flow.teams import filter_teams
 if TYPE_CHECKING:
     from bot.flow.views import ConversationView
 
+# Values a button or a slot holds as such: never re-read as typed text.
+_PLAIN_VALUES = frozenset(
+    {*(r.value for r in Role), *(o.value for o in CallPreference), "true", "false", "/affirm", "/deny"}
+)
 # The form's fields, in the dialog's order: each sign-in step, named by its value.
 FORM_STEPS: tuple[Step, ...] = tuple(spec.step for spec in LOGIN_STEPS)
 # The recognizer's entity each field maps from, for a message that answers ahead of the questions.
@@ -99,7 +103,8 @@ class FormCall:
             prefill_from_preferences(c, explain=True)
         rejected: list[Step] = []
         ambiguous: str | None = None
-        for step, value in form.candidates.items():
+        candidates = self._placed(form)
+        for step, value in candidates.items():
             if value is None:
                 continue
             c.state.step = step
@@ -116,6 +121,34 @@ class FormCall:
         else:
             advance(c)
         return FormResult(c.state, c.replies, self.asked(), self.confirmed, ambiguous, tuple(rejected))
+
+    def _placed(self, form: FormInput) -> dict[Step, object]:
+        """The candidates, with what was typed at the question asked read as the flow reads it: an
+        answer to another question ("actually, use the desktop instead" at the team question, a
+        number) goes to that question, never to the one asked."""
+        c = self.c
+        asked = c.state.step
+        candidates = dict(form.candidates)
+        typed = candidates.get(asked) if asked is not None else None
+        if asked is None or not isinstance(typed, str) or typed in _PLAIN_VALUES:
+            return candidates
+        parse = c.recognizer.parse(
+            typed, teams=[t.name for t in self.profile.teams], region=self.profile.default_region
+        )
+        readings = read(c, parse, typed)
+        others = readings.others(asked)
+        if asked in readings.answers:
+            candidates[asked] = readings.answers[asked]  # what the flow reads in it ("extention")
+            others = {
+                step: text for step, text in others.items() if not SPECS[step].answered(c.state.answers)
+            }
+        elif others:
+            del candidates[asked]
+        for step, text in others.items():
+            if SPECS[step].answered(c.state.answers):
+                change(c, SPECS[step])
+            candidates.setdefault(step, text)
+        return {step: candidates[step] for step in FORM_STEPS if step in candidates}
 
     def asked(self) -> Step | None:
         step = self.c.state.step

@@ -15,7 +15,7 @@ from bot.backend.port import Team
 from bot.flow import phrasing
 from bot.flow.conversation import Conversation
 from bot.flow.inputs import NUMBERISH, Parsed, parse_text_span
-from bot.flow.numbers import ASCII_DIGITS
+from bot.flow.numbers import ASCII_DIGITS, normalize_country_code
 from bot.flow.state import Step
 from bot.flow.steps import LOGIN_STEPS, SPECS
 from bot.flow.teams import match_team
@@ -95,6 +95,9 @@ def _read_numbers(c: Conversation, text: str, found: dict[Step, str]) -> None:
     typed = match.group(0) if match else text
     digits = digits_in(typed if match else "")
     named = found.get(Step.CALL_PREFERENCE)
+    if asked is Step.COUNTRY_CODE and normalize_country_code(typed) is not None:
+        found[Step.COUNTRY_CODE] = typed  # "+33", "0033": the code asked for, not a number
+        return
     if asked in (Step.DIAL_NUMBER, Step.COUNTRY_CODE) and named != "extension":
         found.pop(Step.EXTENSION, None)
         if digits_in(text):
