@@ -69,7 +69,7 @@ def _names(entries: Any) -> Iterable[str]:
     if isinstance(entries, dict):
         return [str(name) for name in entries]
     if isinstance(entries, list):
-        found = []
+        found: list[str] = []
         for entry in entries:
             found.extend([str(entry)] if isinstance(entry, str) else _names(entry))
         return found
