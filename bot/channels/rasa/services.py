@@ -122,6 +122,11 @@ class SharedServices:
                 built = self._built = (os.getpid(), services)
             return built[1]
 
+    @property
+    def built(self) -> bool:
+        """Whether this process has its services yet."""
+        return self._built is not None and self._built[0] == os.getpid()
+
     def reset(self) -> None:
         """Forget the services built so far (a test changing the settings)."""
         with self._lock:
