@@ -301,14 +301,20 @@ FILES = {
 }
 
 
+def rendered(name: str, language: str = "en") -> str:
+    """The text `rasa init` writes to `name` (config.yml: for `language`)."""
+    text = FILES[name]
+    if name == "config.yml":
+        text = text.replace("{language}", language).replace("{pipeline_note}", PIPELINE_NOTE)
+    return text
+
+
 def rasa_init(root: Path, *, language: str = "en") -> dict[str, bytes]:
     """Lay out `rasa init`'s project in `root`; returns each file's bytes (to check they stay)."""
     written = {}
-    for name, text in FILES.items():
+    for name in FILES:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if name == "config.yml":
-            text = text.replace("{language}", language).replace("{pipeline_note}", PIPELINE_NOTE)
-        path.write_text(text, "utf-8")
+        path.write_text(rendered(name, language), "utf-8")
         written[name] = path.read_bytes()
     return written
