@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from intents.training_data import parse_annotated
+from intents.training_data import load_file, parse_annotated
 
 # The first line of every file the export writes: a file without it is the team's, never overwritten.
 MARKER = "# Written by `loginbot rasa export`"
@@ -76,14 +76,6 @@ def _names(entries: Any) -> Iterable[str]:
     return []
 
 
-def _examples(block: Any) -> list[str]:
-    if isinstance(block, list):
-        return [str(item.get("text", "")) for item in block if isinstance(item, dict)]
-    if not isinstance(block, str):
-        return []
-    return [line.strip()[1:].strip() for line in block.splitlines() if line.strip().startswith("-")]
-
-
 def read_project(root: Path) -> Project:
     """What `root` already declares: its domain (`domain.yml`, or the files of `domain/`), its NLU
     examples (`data/`), and its config's language. loginbot's own files are left out."""
@@ -102,10 +94,10 @@ def read_project(root: Path) -> Project:
                 project.declared.setdefault(key, set()).update(_names(domain.get(key)))
     for path in _yaml_files(root / "data"):
         data = _load(path)
-        for block in (data.get("nlu") if isinstance(data, dict) else None) or []:
-            if isinstance(block, dict) and "intent" in block:
-                for text in _examples(block.get("examples")):
-                    project.examples.setdefault(example_key(text), str(block["intent"]))
+        if not isinstance(data, dict) or not data.get("nlu"):
+            continue
+        for example in load_file(path).examples:
+            project.examples.setdefault(example_key(example.text), example.intent)
     config = root / "config.yml"
     if config.is_file():
         loaded = _load(config)
