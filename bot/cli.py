@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -25,6 +26,8 @@ serve_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(serve_app, name="serve")
+rasa_app = typer.Typer(help="loginbot in a Rasa project.", no_args_is_help=True)
+app.add_typer(rasa_app, name="rasa")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -168,6 +171,45 @@ def serve_actions(
         raise _invalid_setting(error) from None
     typer.echo(f"loginbot Rasa action server on http://{host}:{port}/webhook")
     serve(services, host=host, port=port)
+
+
+@rasa_app.command("export")
+def rasa_export(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="The Rasa project folder.")],
+    language: Annotated[
+        str | None,
+        typer.Option("--language", help="en or fr (default: the language of the project's config.yml)."),
+    ] = None,
+    prefix: Annotated[
+        str, typer.Option("--prefix", help="Put before loginbot's intents and responses ('' for none).")
+    ] = "loginbot_",
+) -> None:
+    """Write loginbot's domain, training data and rules for one language into a Rasa project."""
+    from bot.channels.rasa.export import export
+    from bot.channels.rasa.project import ProjectError
+
+    try:
+        done = export(directory, language=language, prefix=prefix)
+    except ProjectError as refused:
+        raise _fail(str(refused)) from None
+    except OSError as error:
+        raise _fail(f"cannot write into {directory}: {error}") from None
+    for path in done.files:
+        typer.echo(f"wrote {directory / path}")
+    typer.echo(
+        f"{len(done.intents)} intents ({done.language}), {len(done.responses)} responses; "
+        f"shared with the project: {', '.join(done.shared) or 'none'}; "
+        f"{done.left_out} examples left out (the project has them)."
+    )
+    if done.domain_is_file:
+        typer.echo(
+            "Rasa reads one domain path: move domain.yml into domain/ (mv domain.yml domain/) "
+            "and pass --domain domain to rasa train, rasa data validate and rasa test."
+        )
+    typer.echo(
+        "Run loginbot's actions: `loginbot serve actions`, or add `import bot.channels.rasa.actions` "
+        "to your actions package (see the action_endpoint in endpoints.yml)."
+    )
 
 
 @serve_app.command("slack")

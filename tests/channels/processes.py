@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -42,12 +43,24 @@ def clean_environment(**settings: str) -> dict[str, str]:
 
 
 class Process:
-    """`python -m bot.cli ARGS` with pipes on every stream; use as a context manager."""
+    """`python -m bot.cli ARGS` (or another `module`) with pipes on every stream; use as a context
+    manager."""
 
-    def __init__(self, args: list[str], *, env: Mapping[str, str], cwd: Path) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        module: str = "bot.cli",
+        group: bool = False,
+    ) -> None:
         self.args = args
+        # `group`: the child and the processes it starts (a server's workers) are killed together.
+        self._group = group
         self._popen = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *args],
+            [sys.executable, "-m", module, *args],
+            start_new_session=group,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -135,7 +148,10 @@ class Process:
         return code
 
     def kill(self) -> None:
-        if self._popen.poll() is None:
+        if self._group:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._popen.pid, signal.SIGKILL)
+        elif self._popen.poll() is None:
             self._popen.kill()
         self._popen.wait(timeout=10)
         for stream in (self._popen.stdin, self._popen.stdout, self._popen.stderr):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from bot.channels.rasa.form import (
     slot_values,
     take_over_question,
 )
+from bot.channels.rasa.names import prefix_in
 from bot.channels.rasa.render import message
 from bot.channels.rasa.services import (
     CHANNEL,
@@ -43,6 +45,7 @@ from bot.channels.rasa.services import (
     latest_text,
     latest_user_event,
     rasa_catalog,
+    shared_services,
 )
 from bot.flow.catalog import Catalog
 from bot.flow.effects import Answered, Troubleshoot, Unanswered
@@ -58,16 +61,27 @@ from storage import ConversationKey
 
 log = logging.getLogger(__name__)
 
+# The prefix of loginbot's intents in the calling assistant, for the payloads of this call's buttons.
+_INTENT_PREFIX: ContextVar[str] = ContextVar("loginbot_intent_prefix", default="")
 VERIFIED = "verified"  # the value of `verification_code` once the code matched: never the code itself
 
 
-class LoginbotAction(Action):
-    """The common part: who the user is, in which language, and no exception reaching Rasa."""
+class LoginbotAction(Action, metaclass=ABCMeta):
+    """The common part: who the user is, in which language, and no exception reaching Rasa.
+
+    Built with no arguments (as rasa-sdk builds every action it finds in `--actions`), an action uses
+    the services shared by the process, made from the settings when first needed; `loginbot serve
+    actions` and tests pass theirs. The base classes are abstract, so rasa-sdk registers only the
+    actions themselves."""
 
     action_name = ""
 
-    def __init__(self, services: RasaServices) -> None:
-        self.services = services
+    def __init__(self, services: RasaServices | None = None) -> None:
+        self._services = services
+
+    @property
+    def services(self) -> RasaServices:
+        return self._services if self._services is not None else shared_services.get()
 
     def name(self) -> str:
         return self.action_name
@@ -76,7 +90,9 @@ class LoginbotAction(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         language = "en"
+        reset = _INTENT_PREFIX.set("")
         try:
+            _INTENT_PREFIX.set(self.intent_prefix(domain))
             email = self.identify(tracker)
             language = self.language(tracker, email)
             events = await self.act(dispatcher, tracker, email, language)
@@ -87,6 +103,12 @@ class LoginbotAction(Action):
             log.exception("action %s failed", self.action_name)
             dispatcher.utter_message(text=Catalog.default().text(language, "error.internal"))
             return []
+        finally:
+            _INTENT_PREFIX.reset(reset)
+
+    def intent_prefix(self, domain: Mapping[str, Any] | None) -> str:
+        configured = self.services.settings.intent_prefix
+        return configured if configured is not None else prefix_in(domain)
 
     @abstractmethod
     async def act(
@@ -103,7 +125,7 @@ class LoginbotAction(Action):
 
     def say(self, dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:
         for reply in replies:
-            dispatcher.utter_message(**message(reply))
+            dispatcher.utter_message(**message(reply, _INTENT_PREFIX.get()))
 
     def say_key(self, dispatcher: CollectingDispatcher, language: str, key: str, **params: object) -> None:
         if key.startswith(("identity.", "mail.")):
@@ -590,5 +612,5 @@ ACTIONS: tuple[type[LoginbotAction], ...] = (
 )
 
 
-def build_actions(services: RasaServices) -> list[LoginbotAction]:
+def build_actions(services: RasaServices | None = None) -> list[LoginbotAction]:
     return [action(services) for action in ACTIONS]

@@ -3,6 +3,9 @@ troubleshooter, the settings, and how a Rasa tracker says who the user is and wh
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +18,8 @@ from bot.troubleshoot import Troubleshooter
 from storage import ConversationKey
 
 CHANNEL = "rasa"
+
+log = logging.getLogger(__name__)
 
 
 def rasa_catalog() -> Catalog:
@@ -90,3 +95,42 @@ class RasaServices:
             if saved is not None and saved.language in LANGUAGES:
                 return saved.language
         return "en"
+
+
+class SharedServices:
+    """The services of actions built with no arguments, as rasa-sdk builds every action it finds:
+    made from the settings on first use, then shared by every action of the process. A process made
+    by forking one that already had them (a server's worker) builds its own: connections and
+    event-loop-bound clients do not cross a fork. A build that fails (a malformed setting, a database
+    that cannot be opened) is not kept: the next call tries again, and the action apologizes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: tuple[int, RasaServices] | None = None
+
+    def get(self) -> RasaServices:
+        built = self._built
+        if built is not None and built[0] == os.getpid():
+            return built[1]
+        with self._lock:
+            built = self._built
+            if built is None or built[0] != os.getpid():
+                from bot.channels.rasa import build_services  # builds the store and the backend
+
+                services = build_services()
+                log.info("loginbot's Rasa actions: services built for process %d", os.getpid())
+                built = self._built = (os.getpid(), services)
+            return built[1]
+
+    @property
+    def built(self) -> bool:
+        """Whether this process has its services yet."""
+        return self._built is not None and self._built[0] == os.getpid()
+
+    def reset(self) -> None:
+        """Forget the services built so far (a test changing the settings)."""
+        with self._lock:
+            self._built = None
+
+
+shared_services = SharedServices()

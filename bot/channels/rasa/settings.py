@@ -16,3 +16,8 @@ class RasaSettings(BaseSettings):
     token: SecretStr | None = Field(None, validation_alias="LOGINBOT_RASA_TOKEN")
     # The `workspace` of the conversation keys ("rasa", <workspace>, <email>): one per Rasa assistant.
     workspace: str = Field("default", validation_alias="LOGINBOT_RASA_WORKSPACE")
+    # The prefix `loginbot rasa export --prefix` gave loginbot's intents in the Rasa project, for the
+    # buttons' payloads (`/loginbot_login`); by default, the one the domain sent with each call shows.
+    intent_prefix: str | None = Field(
+        None, validation_alias="LOGINBOT_RASA_INTENT_PREFIX", pattern=r"^(?:[a-z][a-z0-9]*_)?$"
+    )
