@@ -53,7 +53,8 @@ class Expect:
     """What must hold after the last turn. `step`: a Step value, None (no dialog under way), a tuple
     of allowed values, or ANY. `answers`: a subset of the state's answers. `kind`: the kind of the
     last reply (or a tuple of allowed kinds). `saved`: a subset of the saved preferences. `mentions`:
-    fragments the last turn's output shows. `ends_chat`: the terminal chat ends after the turn that
+    fragments the last turn's output shows. `never`: kinds no reply of the last turn may have (an
+    answer meant for another question is not an error). `ends_chat`: the terminal chat ends after the turn that
     says so (the remaining input is never read)."""
 
     step: Any = ANY
@@ -61,6 +62,7 @@ class Expect:
     kind: Any = ANY
     saved: dict[str, Any] = field(default_factory=dict)
     mentions: tuple[str, ...] = ()
+    never: tuple[str, ...] = ()
     ends_chat: bool = False
 
 

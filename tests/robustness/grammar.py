@@ -93,13 +93,28 @@ def _settings() -> list[Setting]:
                 clean=2,
                 typos=1,
             ),
-            Setting(SAM, lang, "auto_login", _path(SAM, lang, "call:desktop"), _to("confirm", "summary"), clean=4),
-            Setting(SAM, lang, "confirm", _path(SAM, lang, "call:desktop", "auto:no"), _confirm, clean=4, typos=1),
+            Setting(
+                SAM, lang, "auto_login", _path(SAM, lang, "call:desktop"), _to("confirm", "summary"), clean=4
+            ),
+            Setting(
+                SAM, lang, "confirm", _path(SAM, lang, "call:desktop", "auto:no"), _confirm, clean=4, typos=1
+            ),
         ]
     settings += [
-        Setting(SAM, "en", "call_preference", _path(SAM, "en"), _to("auto_login"), options=("desktop", "dial_number")),
-        Setting(ALEX, "en", "call_preference", _path(ALEX, "en"), _to("team"), options=("desktop", "extension")),
-        Setting(INES, "fr", "call_preference", _path(INES, "fr"), _to("team"), options=("desktop", "dial_number")),
+        Setting(
+            SAM,
+            "en",
+            "call_preference",
+            _path(SAM, "en"),
+            _to("auto_login"),
+            options=("desktop", "dial_number"),
+        ),
+        Setting(
+            ALEX, "en", "call_preference", _path(ALEX, "en"), _to("team"), options=("desktop", "extension")
+        ),
+        Setting(
+            INES, "fr", "call_preference", _path(INES, "fr"), _to("team"), options=("desktop", "dial_number")
+        ),
         Setting(INES, "fr", "team", _path(INES, "fr", "call:desktop"), _to("auto_login"), options=INES_TEAMS),
         Setting(ALEX, "en", "team", _path(ALEX, "en", "call:desktop"), _to("auto_login"), options=ALEX_TEAMS),
         Setting(

@@ -54,7 +54,13 @@ ROLE = Question(
         _o(
             "supervisor_agent",
             ("supervisor and agent", "both", "agent and supervisor", "supervisor + agent", "both roles"),
-            ("les deux", "superviseur et agent", "agent et superviseur", "superviseur + agent", "les 2 rôles"),
+            (
+                "les deux",
+                "superviseur et agent",
+                "agent et superviseur",
+                "superviseur + agent",
+                "les 2 rôles",
+            ),
         ),
     ),
 )
@@ -95,7 +101,11 @@ EXTENSION = Question(
     },
     (
         _o("1001", ("1001", "ext 1001", "extension 1001", "ext. 1001"), ("1001", "poste 1001", "ext 1001")),
-        _o("1002", ("1002", "ext 1002", "extension 1002", "ext. 1002"), ("1002", "poste 1002", "extension 1002")),
+        _o(
+            "1002",
+            ("1002", "ext 1002", "extension 1002", "ext. 1002"),
+            ("1002", "poste 1002", "extension 1002"),
+        ),
     ),
 )
 
@@ -123,7 +133,14 @@ DIAL_NUMBER = Question(
         ),
         _o(
             "+14155550101",
-            ("default", "the default", "the default one", "default number", "keep the default", "the default num"),
+            (
+                "default",
+                "the default",
+                "the default one",
+                "default number",
+                "keep the default",
+                "the default num",
+            ),
             ("par défaut", "le numéro par défaut", "celui par défaut", "num par défaut", "le défaut"),
         ),
         _o(
@@ -201,7 +218,14 @@ AUTO_LOGIN = Question(
         ),
         _o(
             False,
-            ("ask me each time", "ask me every time", "ask each time", "no", "no thanks", "not automatically"),
+            (
+                "ask me each time",
+                "ask me every time",
+                "ask each time",
+                "no",
+                "no thanks",
+                "not automatically",
+            ),
             (
                 "demande-moi à chaque fois",
                 "demande moi a chaque fois",
