@@ -54,8 +54,8 @@ class Expect:
     of allowed values, or ANY. `answers`: a subset of the state's answers. `kind`: the kind of the
     last reply (or a tuple of allowed kinds). `saved`: a subset of the saved preferences. `mentions`:
     fragments the last turn's output shows. `never`: kinds no reply of the last turn may have (an
-    answer meant for another question is not an error). `ends_chat`: the terminal chat ends after the turn that
-    says so (the remaining input is never read)."""
+    answer meant for another question is not an error). `ends_chat`: the terminal chat ends after
+    the turn that says so (the remaining input is never read)."""
 
     step: Any = ANY
     answers: dict[str, Any] = field(default_factory=dict)

@@ -29,23 +29,24 @@ def _shown_choices(block: str) -> list[str]:
     return labels
 
 
-def typed(turn: Turn, shown: str, language: str) -> str:
+def typed(turn: Turn, shown: str, language: str) -> tuple[str, bool]:
     """What the user types for a turn: the text, or for a click the label of the choice shown (the
-    first label that starts like it, for a number shown with "(default)"), else the label itself."""
+    first label that starts like it, for a number shown with "(default)"), else the label itself;
+    and whether a click's choice was offered."""
     if turn.say is not None:
-        return turn.say
+        return turn.say, True
     assert turn.click is not None
     labels = click_labels(turn.click, language)
     choices = _shown_choices(shown)
     for label in labels:
         for choice in choices:
             if choice.casefold() == label.casefold():
-                return choice
+                return choice, True
     for label in labels:
         for choice in choices:
             if choice.startswith(label):
-                return choice
-    return labels[0]
+                return choice, True
+    return labels[0], False
 
 
 class _Typist(Iterator[str]):
@@ -59,6 +60,7 @@ class _Typist(Iterator[str]):
         self.read = 0
         self.marks: list[int] = []  # the output's length when each line was read
         self.lines: list[str] = []
+        self.not_offered: list[str] = []
 
     def __iter__(self) -> _Typist:
         return self
@@ -69,7 +71,9 @@ class _Typist(Iterator[str]):
             raise StopIteration
         text = self.out.getvalue()
         shown = text[self.marks[-1] if self.marks else 0 :]
-        line = typed(self.turns[self.read], shown, self.language)
+        line, offered = typed(self.turns[self.read], shown, self.language)
+        if not offered:
+            self.not_offered.append(f"turn {self.read + 1}: {self.turns[self.read]} was not offered")
         self.marks.append(len(text))
         self.lines.append(line)
         self.read += 1
@@ -115,6 +119,7 @@ class TerminalRunner:
                 observation.problems.append(f"turn {number}: a blank line inside the reply")
             body = block.rstrip("\n")
             observation.exchanges.append(Exchange(line, body, keys_in_text(body)))
+        observation.problems.extend(typist.not_offered)
         observation.ended_chat = typist.read < len(dialogue.turns)
         last = observation.exchanges[-1].keys if observation.exchanges else []
         observation.last_key = last[-1] if last else None
