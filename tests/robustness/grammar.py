@@ -50,6 +50,12 @@ def _ava_call(value: Any) -> Expect:
     return Expect(step=steps[value], kind="prompt")
 
 
+def _ava_number(value: Any) -> Expect:
+    if value == "national":
+        return Expect(step="country_code", kind="prompt", answers={"dial_number": None})
+    return Expect(step="team", kind="prompt")
+
+
 def _confirm(value: Any) -> Expect:
     if value == "yes":
         return Expect(step=None, kind="success")
@@ -78,9 +84,9 @@ def _settings() -> list[Setting]:
                 lang,
                 "dial_number",
                 _path(AVA, lang, "role:supervisor_agent", "call:dial_number"),
-                _to("team"),
-                options=("+12125550102", "+14155550101"),
-                clean=6,
+                _ava_number,
+                options=("+12125550102", "+14155550101", "national"),
+                clean=4,
                 typos=1,
             ),
             Setting(
