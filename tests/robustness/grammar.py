@@ -183,7 +183,7 @@ ALEX_TEAMS = ("t-tech-support", "t-customer-care")
 
 def _phrasings(question: Question, lang: str, value: Any, user: str) -> list[str]:
     option = question.option(value, user)
-    sentences = [t.format(w=w) for t in question.templates[lang] for w in option.words[lang]]
+    sentences = [t.format(w=w) for t in question.sentences(option, lang) for w in option.words[lang]]
     return list(dict.fromkeys(s.strip() for s in sentences))
 
 

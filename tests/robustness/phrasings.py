@@ -14,6 +14,7 @@ from typing import Any
 class Option:
     value: Any
     words: dict[str, tuple[str, ...]]  # language -> words that choose this option
+    templates: dict[str, tuple[str, ...]] | None = None  # sentences of its own, instead of the question's
 
 
 @dataclass(frozen=True)
@@ -23,19 +24,41 @@ class Question:
     templates: dict[str, tuple[str, ...]]
     options: tuple[Option, ...]
     protected: tuple[str, ...] = ()  # words never misspelled (a misspelling would be another word)
+    # The words of an option for one user only, where they depend on the user's other options
+    # ("sales" is Inès's only sales team, one of Ava's three).
+    by_user: dict[tuple[str, Any], Option] | None = None
 
     def values(self) -> tuple[Any, ...]:
         return tuple(o.value for o in self.options)
 
     def option(self, value: Any, user: str = "") -> Option:
+        if self.by_user and (user, value) in self.by_user:
+            return self.by_user[(user, value)]
         return next(o for o in self.options if o.value == value)
+
+    def sentences(self, option: Option, language: str) -> tuple[str, ...]:
+        return (option.templates or self.templates)[language]
 
     def answers(self, value: Any) -> dict[str, Any]:
         return {self.field: value} if self.field else {}
 
 
-def _o(value: Any, en: tuple[str, ...], fr: tuple[str, ...]) -> Option:
-    return Option(value, {"en": en, "fr": fr})
+def _o(
+    value: Any,
+    en: tuple[str, ...],
+    fr: tuple[str, ...],
+    templates: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> Option:
+    return Option(
+        value, {"en": en, "fr": fr}, {"en": templates[0], "fr": templates[1]} if templates else None
+    )
+
+
+INES = "ines.martin@example.com"
+DEFAULT_NUMBER_TEMPLATES = (
+    ("{w}", "{w} please", "use {w}", "I'll take {w}"),
+    ("{w}", "{w} stp", "{w} s'il te plaît", "je prends {w}"),
+)
 
 
 ROLE = Question(
@@ -136,15 +159,9 @@ DIAL_NUMBER = Question(
         ),
         _o(
             "+14155550101",
-            (
-                "default",
-                "the default",
-                "the default one",
-                "default number",
-                "keep the default",
-                "the default num",
-            ),
-            ("par défaut", "le numéro par défaut", "celui par défaut", "num par défaut", "le défaut"),
+            ("default", "the default", "the default one", "the default number", "the default num"),
+            ("par défaut", "le numéro par défaut", "celui par défaut", "le num par défaut"),
+            DEFAULT_NUMBER_TEMPLATES,
         ),
         _o(
             "+33612345678",
@@ -152,7 +169,12 @@ DIAL_NUMBER = Question(
             ("06 12 34 56 78", "0612345678", "+33 6 12 34 56 78", "0033 6 12 34 56 78", "06.12.34.56.78"),
         ),
         _o("+33199001235", (), ("01 99 00 12 35", "0199001235", "+33 1 99 00 12 35")),
-        _o("+33199001234", (), ("par défaut", "le numéro par défaut", "celui par défaut", "num par défaut")),
+        _o(
+            "+33199001234",
+            (),
+            ("par défaut", "le numéro par défaut", "celui par défaut", "le num par défaut"),
+            DEFAULT_NUMBER_TEMPLATES,
+        ),
     ),
 )
 
@@ -170,7 +192,7 @@ TEAM = Question(
             ("billing escalations", "escalations", "Billing Escalations"),
             ("billing escalations", "escalations"),
         ),
-        _o("t-sales-emea", ("sales emea", "Sales EMEA"), ("sales emea", "emea", "sales", "ventes")),
+        _o("t-sales-emea", ("sales emea", "Sales EMEA"), ("sales emea", "emea")),
         _o("t-sales-apac", ("sales apac", "apac"), ("sales apac", "apac")),
         _o("t-sales-americas", ("sales americas", "americas"), ("sales americas", "americas")),
         _o(
@@ -182,11 +204,15 @@ TEAM = Question(
         _o("t-retention", ("retention", "Retention"), ("retention", "rétention")),
         _o("t-onboarding", ("onboarding", "on-boarding"), ("onboarding", "Onboarding")),
         _o("t-vip", ("vip", "VIP accounts"), ("vip", "comptes VIP")),
-        _o("t-collections", ("collections", "Collections"), ("collections", "recouvrement")),
-        _o("t-returns", ("returns and refunds", "refunds"), ("returns", "remboursements")),
+        _o("t-collections", ("collections", "Collections"), ("collections", "Collections")),
+        _o("t-returns", ("returns and refunds", "refunds"), ("returns", "refunds")),
         _o("t-support-france", (), ("support france", "support", "france", "Support France")),
     ),
     protected=("france", "sales", "emea", "apac"),
+    by_user={
+        # Team names are the tenant's; "ventes" is what a French speaker calls her only sales team.
+        (INES, "t-sales-emea"): _o("t-sales-emea", (), ("sales emea", "emea", "sales", "ventes")),
+    },
 )
 
 AUTO_LOGIN = Question(
@@ -251,7 +277,12 @@ CONFIRM = Question(
             ("save and continue", "go ahead", "yes", "looks good", "confirm", "save", "all good"),
             ("enregistrer et continuer", "c'est bon", "oui", "vas-y", "valider", "confirmer", "parfait"),
         ),
-        _o("change", ("change", "change something", "edit"), ("modifier", "changer", "je veux changer")),
+        _o(
+            "change",
+            ("change", "change something", "edit"),
+            ("modifier", "changer", "je veux changer"),
+            (("{w}", "{w} please", "no, {w}"), ("{w}", "{w} stp", "non, {w}")),
+        ),
     ),
 )
 

@@ -65,10 +65,10 @@ class SlackRunner:
                 response = self.rig.click(email, turn.click)
             if response.status_code != 200:
                 observation.problems.append(f"turn {number}: Slack got HTTP {response.status_code}")
-            blocks = self._wait(email, mark)
-            if blocks is None:
+            posted = self._wait(email, mark)
+            if posted is None:
                 observation.problems.append(f"turn {number}: no reply within {TURN_TIMEOUT:.0f} s")
-                blocks = []
+            blocks = posted or []
             keys = kit.reply_keys(blocks)
             observation.exchanges.append(Exchange(str(turn), texts_of(blocks), list(keys)))
         observation.last_key = keys[-1] if keys else None
