@@ -31,6 +31,7 @@ class Observation:
     ended_chat: bool | None = None  # terminal only: the chat ended before the input did
     exchanges: list[Exchange] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what the channel itself got wrong
+    notes: list[str] = field(default_factory=list)  # what else helps to read a failure
 
     @property
     def last_output(self) -> str:
@@ -99,6 +100,7 @@ def transcript(dialogue: Dialogue, observation: Observation, failed: list[str]) 
             lines.append(f"        [{keys}]")
     state = observation.state or {}
     lines.append(f"  state: step={state.get('step')!r} answers={_filled(state.get('answers') or {})}")
+    lines.extend(f"  {note}" for note in observation.notes)
     lines.extend(f"  FAIL: {reason}" for reason in failed)
     return "\n".join(lines)
 

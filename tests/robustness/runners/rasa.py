@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from bot.channels.rasa.form import STEP_OF_SLOT
 from bot.channels.rasa.render import button_payload
 from intents.recognizer import Recognizer
 from tests.rasa.support import Conversation, reopen, run_action, running_server
@@ -26,6 +27,7 @@ from tests.robustness.kinds import keys_in_text, kind_of_key
 from tests.robustness.runners.common import click_labels, fresh_demo_state, saved_preferences, stored_state
 
 FORM = "login_form"
+FORM_SLOTS = ("requested_slot", *STEP_OF_SLOT, "confirm", "take_over")
 LOCALES = {"en": "en-US", "fr": "fr-FR"}
 # Intents whose rule runs an action of ours when no form is active (rules.yml).
 ACTION_OF_INTENT = {
@@ -210,6 +212,8 @@ class RasaRunner:
         observation.last_kinds = [kind_of_key(k) for k in keys]
         observation.state = stored_state(self.rig.store, self.rig.services.key(dialogue.user))
         observation.saved = saved_preferences(self.rig.store, dialogue.user)
+        slots = {k: v for k, v in conversation.slots.items() if k in FORM_SLOTS and v is not None}
+        observation.notes.append(f"rasa slots: {slots}")
         return observation
 
 
