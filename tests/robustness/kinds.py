@@ -17,6 +17,7 @@ import yaml
 
 PACKAGES = ("bot.flow.messages", "bot.channels.rasa.messages", "bot.channels.slack.messages")
 SUMMARY_KEYS = ("ask.confirm", "ask.confirm_preferences")
+PROMPT_KEYS = ("rasa.team_ambiguous",)  # the Rasa form's own "which one?"
 ERROR_PREFIXES = ("invalid.", "input.", "error.", "user.", "choice.expired", "auto.saved_no_longer_valid")
 SUCCESS_PREFIXES = ("outcome.", "prefs.saved", "reconcile.signed_in", "auto.turned_on", "auto.turned_off")
 
@@ -26,7 +27,7 @@ def kind_of_key(key: str | None) -> str | None:
         return None
     if key in SUMMARY_KEYS:
         return "summary"
-    if key.startswith("ask."):
+    if key.startswith("ask.") or key in PROMPT_KEYS:
         return "prompt"
     if key.startswith("failure."):
         return "failure"
