@@ -48,18 +48,15 @@ def parse_payload(payload: str) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _condition_holds(mapping: dict[str, Any], requested: str | None, active: bool) -> bool:
+    """A mapping's `conditions`: any one of them holds (none: it always applies)."""
     conditions = mapping.get("conditions")
     if not conditions:
         return True
-    for condition in conditions:
-        if condition.get("active_loop") not in (None, FORM if active else None):
-            continue
-        if "requested_slot" in condition and condition["requested_slot"] != requested:
-            continue
-        if condition.get("active_loop") == FORM and not active:
-            continue
-        return True
-    return False
+    return any(
+        condition.get("active_loop") in (None, FORM if active else None)
+        and condition.get("requested_slot", requested) == requested
+        for condition in conditions
+    )
 
 
 def slot_candidates(
