@@ -815,11 +815,11 @@ def _first_messages() -> list[Dialogue]:
             INES,
             "fr",
             "connecte-moi sur le 06 12 34 56 78 avec l'équipe sales",
-            Expect(
-                step="auto_login",
+            Expect(  # a national number: its country code is asked, the rest is kept
+                step="country_code",
                 answers={
                     "call_preference": "dial_number",
-                    "dial_number": "+33612345678",
+                    "pending_national": "0612345678",
                     "team_id": "t-sales-emea",
                 },
             ),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.robustness.corpus import ALEX, AVA, INES, SAM, Dialogue, Expect, Turn, click, say
-from tests.robustness.phrasings import QUESTIONS, Question
+from tests.robustness.phrasings import PENDING, QUESTIONS, Question
 from tests.robustness.typos import misspell
 
 SEED = 20261204
@@ -54,6 +54,12 @@ def _ava_number(value: Any) -> Expect:
     if value == "national":
         return Expect(step="country_code", kind="prompt", answers={"dial_number": None})
     return Expect(step="team", kind="prompt")
+
+
+def _ines_number(value: Any) -> Expect:
+    if value in PENDING:
+        return Expect(step="country_code", kind="prompt", answers={"pending_national": value})
+    return Expect(step="confirm", kind="summary")
 
 
 def _confirm(value: Any) -> Expect:
@@ -154,8 +160,8 @@ def _settings() -> list[Setting]:
                 "confirm:change",
                 "change:dial_number",
             ),
-            _to("confirm", "summary"),
-            options=("+33612345678", "+33199001235", "+33199001234"),
+            _ines_number,
+            options=("+33612345678", "+33199001235", "0612345678", "0199001235", "+33199001234"),
             clean=4,
             typos=1,
         ),

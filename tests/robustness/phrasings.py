@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# Options that leave the question's answer unfilled: a national number waits for its country code.
+PENDING = ("national", "0612345678", "0199001235")
+
 
 @dataclass(frozen=True)
 class Option:
@@ -40,7 +43,9 @@ class Question:
         return (option.templates or self.templates)[language]
 
     def answers(self, value: Any) -> dict[str, Any]:
-        return {self.field: value} if self.field else {}
+        if not self.field or value in PENDING:
+            return {}
+        return {self.field: value}
 
 
 def _o(
@@ -166,9 +171,12 @@ DIAL_NUMBER = Question(
         _o(
             "+33612345678",
             (),
-            ("06 12 34 56 78", "0612345678", "+33 6 12 34 56 78", "0033 6 12 34 56 78", "06.12.34.56.78"),
+            ("+33 6 12 34 56 78", "+33612345678", "0033 6 12 34 56 78", "00 33 6 12 34 56 78"),
         ),
-        _o("+33199001235", (), ("01 99 00 12 35", "0199001235", "+33 1 99 00 12 35")),
+        _o("+33199001235", (), ("+33 1 99 00 12 35", "00 33 1 99 00 12 35", "+33.1.99.00.12.35")),
+        # National numbers: the country code is asked, whatever the user's country.
+        _o("0612345678", (), ("06 12 34 56 78", "0612345678", "06.12.34.56.78")),
+        _o("0199001235", (), ("01 99 00 12 35", "0199001235")),
         _o(
             "+33199001234",
             (),
