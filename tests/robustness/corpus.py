@@ -78,16 +78,6 @@ class Dialogue:
     channels: tuple[str, ...] = CHANNELS
     note: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "user": self.user,
-            "lang": self.lang,
-            "turns": [str(t) for t in self.turns],
-            "question": self.question,
-            "origin": self.origin,
-        }
-
 
 def check_unique(dialogues: list[Dialogue]) -> list[Dialogue]:
     counts = Counter(d.id for d in dialogues)
