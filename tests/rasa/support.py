@@ -114,6 +114,7 @@ class Conversation:
 
     sender_id: str = "U061F7AUR"
     email: str | None = "ava.lead@example.com"  # in the metadata (trusted channel) or None
+    locale: str | None = None  # the channel's locale in the metadata ("fr-FR"), when it sends one
     domain: dict[str, Any] = field(default_factory=_domain)
     slots: dict[str, Any] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(
@@ -131,7 +132,9 @@ class Conversation:
         self.slots = {**every, "requested_slot": None, "session_started_metadata": None, **self.slots}
 
     def user(self, text: str, intent: str = "inform", entities: list[dict[str, Any]] | None = None) -> None:
-        metadata = {"email": self.email} if self.email else {}
+        metadata: dict[str, Any] = {"email": self.email} if self.email else {}
+        if self.locale:
+            metadata["locale"] = self.locale
         parse = {
             "intent": {"name": intent, "confidence": 0.95},
             "entities": entities or [],

@@ -27,6 +27,8 @@ from bot.backend.port import ContactCenter
 from bot.backend.simulator import DEMO_TENANT_FILE, SimulatorBackend, SimulatorCore, Tenant, load_tenant
 from bot.channels.slack import blocks as kit
 from bot.channels.slack import build_app, conversation_key, make_client
+from bot.channels.slack.app import SlackChannel
+from bot.channels.slack.identity import Identities
 from bot.channels.slack.server import build_asgi
 from bot.flow.engine import FlowEngine
 from intents.recognizer import Recognizer
@@ -89,10 +91,12 @@ class SlackRig:
         *,
         backend: ContactCenter | None = None,
         progress_after: float = QUIET,
+        identity_ttl: float | None = None,
     ) -> None:
         self.double = double
         self.backend = backend  # None: the in-process simulator on `core`
         self.progress_after = progress_after
+        self.identity_ttl = identity_ttl  # seconds users.info answers are kept (None: the app's default)
         self.database = f"sqlite:///{directory / 'slack.db'}"
         self.simulator_state = directory / "simulator.json"
         self.tenant = tenant or load_tenant(DEMO_TENANT_FILE)
@@ -112,8 +116,14 @@ class SlackRig:
             backend=self.backend or SimulatorBackend(self.core),
             progress_after=self.progress_after,
         )
+        channel = None
+        if self.identity_ttl is not None:
+            channel = SlackChannel(self.assistant, Identities(ttl=self.identity_ttl))
         app = build_app(
-            self.assistant, signing_secret=SECRET, client=make_client(TOKEN, api_url=self.double.url)
+            self.assistant,
+            signing_secret=SECRET,
+            client=make_client(TOKEN, api_url=self.double.url),
+            channel=channel,
         )
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
