@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from bot.backend.port import CallPreference, Role
 from bot.flow.catalog import LANGUAGES
 from bot.flow.conversation import Conversation
-from bot.flow.filling import advance
+from bot.flow.filling import advance, repeats
 from bot.flow.inputs import CONFIDENT, Parsed
 from bot.flow.prompts import can_change, prompt
 from bot.flow.readings import Readings, mentions_field
@@ -127,19 +127,8 @@ def _field_to_change(c: Conversation, said: Said) -> Step | None:
 def _news(c: Conversation, said: Said) -> dict[Step, str]:
     """The answers a message gives to other questions, less those that repeat the current answer."""
     return {
-        step: text for step, text in said.readings.others(c.state.step).items() if not _repeats(c, step, text)
+        step: text for step, text in said.readings.others(c.state.step).items() if not repeats(c, step, text)
     }
-
-
-def _repeats(c: Conversation, step: Step, text: str) -> bool:
-    spec = SPECS[step]
-    current = getattr(c.state.answers, spec.slot)
-    if current is None or c.profile is None:
-        return False
-    if step is Step.AUTO_LOGIN:
-        return current == (text == "yes")
-    verdict = spec.validate(text, c.profile, c.state.answers) if spec.validate else None
-    return verdict is not None and verdict.accepted and verdict.value == current
 
 
 def _is_change(c: Conversation, said: Said) -> bool:

@@ -63,6 +63,18 @@ def change(c: Conversation, spec: StepSpec) -> None:
     c.state.editing = spec.step
 
 
+def repeats(c: Conversation, step: Step, text: str) -> bool:
+    """Whether an answer read in a message is the one already given (so it changes nothing)."""
+    spec = SPECS[step]
+    current = getattr(c.state.answers, spec.slot)
+    if current is None or c.profile is None:
+        return False
+    if step is Step.AUTO_LOGIN:
+        return current == (text == "yes")
+    verdict = spec.validate(text, c.profile, c.state.answers) if spec.validate else None
+    return verdict is not None and verdict.accepted and verdict.value == current
+
+
 def pick_team(c: Conversation, team_id: str) -> None:
     assert c.profile is not None
     apply_verdict(c, SPECS[Step.TEAM], validate_team_id(team_id, c.profile, c.state.answers))

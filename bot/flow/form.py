@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot.backend.port import CallPreference, Role
 from bot.flow import phrasing
 from bot.flow.conversation import Conversation
-from bot.flow.filling import advance, apply_verdict, change, prefill_from_preferences
+from bot.flow.filling import advance, apply_verdict, change, prefill_from_preferences, repeats
 from bot.flow.prompts import prompt
 from bot.flow.readings import mentions_field, read
 from bot.flow.replies import Reply, ReplyKind
@@ -44,6 +44,7 @@ class FormInput:
     candidates: Mapping[Step, object] = field(default_factory=dict)  # the new ones, to check
     confirm: object = None  # the answer to the summary: a bool, or what was typed
     prefill: bool = False  # fill in the saved preferences (the form starts)
+    typed: str | None = None  # the message these values come from, read as the flow reads it
 
 
 @dataclass
@@ -129,21 +130,23 @@ class FormCall:
         c = self.c
         asked = c.state.step
         candidates = dict(form.candidates)
-        typed = candidates.get(asked) if asked is not None else None
-        if asked is None or not isinstance(typed, str) or typed in _PLAIN_VALUES:
+        typed = form.typed if form.typed is not None else candidates.get(asked) if asked else None
+        if not isinstance(typed, str) or typed in _PLAIN_VALUES or typed.startswith("/"):
             return candidates
         parse = c.recognizer.parse(
             typed, teams=[t.name for t in self.profile.teams], region=self.profile.default_region
         )
         readings = read(c, parse, typed)
-        others = readings.others(asked)
-        if asked in readings.answers:
+        others = {s: text for s, text in readings.others(asked).items() if not repeats(c, s, text)}
+        if asked is None:
+            others = {s: text for s, text in others.items() if s not in candidates}
+        elif asked in readings.answers:
             candidates[asked] = readings.answers[asked]  # what the flow reads in it ("extention")
             others = {
                 step: text for step, text in others.items() if not SPECS[step].answered(c.state.answers)
             }
         elif others:
-            del candidates[asked]
+            candidates.pop(asked, None)
         for step, text in others.items():
             if SPECS[step].answered(c.state.answers):
                 change(c, SPECS[step])

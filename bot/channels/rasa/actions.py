@@ -437,7 +437,9 @@ class ValidateLoginForm(LoginbotAction):
             started=starting,
         )
         confirm = None if starting else candidates.get(CONFIRM)  # never a leftover "yes" (S10)
-        outcome = validator.run(slots, steps, confirm=confirm, prefill=start.prefill)
+        # The message that set these candidates (or opened the form), read as the flow reads it.
+        typed = latest_text(tracker.latest_message or {}) if starting or candidates else None
+        outcome = validator.run(slots, steps, confirm=confirm, prefill=start.prefill, typed=typed)
         self.say(dispatcher, outcome.replies)
         events.extend(SlotSet(slot, value) for slot, value in outcome.slots.items())
         events.append(SlotSet("requested_slot", outcome.requested_slot))

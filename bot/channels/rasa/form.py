@@ -116,6 +116,7 @@ class LoginFormValidator:
         *,
         confirm: object = None,
         prefill: bool = False,
+        typed: str | None = None,
     ) -> FormOutcome:
         """Validate the step candidates, then answer the summary (`confirm`) or ask what is missing.
 
@@ -127,6 +128,7 @@ class LoginFormValidator:
             candidates={STEP_OF_SLOT[s]: v for s, v in candidates.items() if s in STEP_OF_SLOT},
             confirm=confirm,
             prefill=prefill,
+            typed=typed,
         )
         result = self.engine.fill_form(self.state, form, self.context)
         outcome = self.outcome(result, before, candidates)

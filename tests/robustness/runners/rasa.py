@@ -169,7 +169,9 @@ class RasaRunner:
             conversation.slots["requested_slot"] = None
             return [{"text": responses["utter_cancel"][0]["text"], "rasa": "utter_cancel"}]
         if active and intent == "help":  # utter_help, then the form asks its question again
-            return [{"text": responses["utter_help"][0]["text"], "rasa": "utter_help"}]
+            said.append({"text": responses["utter_help"][0]["text"], "rasa": "utter_help"})
+            self._call(conversation, conversation.validate(), said)
+            return said
         if active:
             self._call(conversation, conversation.validate(**candidates), said)
         elif intent == "login":
@@ -207,11 +209,35 @@ class RasaRunner:
         observation.last_key = keys[-1] if keys else None
         observation.last_kind = kind_of_key(observation.last_key)
         observation.last_kinds = [kind_of_key(k) for k in keys]
-        observation.state = stored_state(self.rig.store, self.rig.services.key(dialogue.user))
+        observation.state = _form_state(conversation.slots, observation.last_key) or stored_state(
+            self.rig.store, self.rig.services.key(dialogue.user)
+        )
         observation.saved = saved_preferences(self.rig.store, dialogue.user)
         slots = {k: v for k, v in conversation.slots.items() if k in FORM_SLOTS and v is not None}
         observation.notes.append(f"rasa slots: {slots}")
         return observation
+
+
+def _form_state(slots: dict[str, Any], last_key: str | None) -> dict[str, Any] | None:
+    """While the form runs, Rasa holds the sign-in in its slots: the step is the slot requested and
+    the answers are the slots (the flow's own state is only written when the form is not running).
+    The summary and "what would you like to change?" are both the `confirm` slot's questions."""
+    requested = slots.get("requested_slot")
+    if requested is None:
+        return None
+    if requested == "confirm" and last_key == "ask.change_field":
+        requested = "change_field"
+    answers = {
+        "role": slots.get("role"),
+        "call_preference": slots.get("call_preference"),
+        "extension": slots.get("extension"),
+        "dial_number": slots.get("dial_number"),
+        "country_code": slots.get("country_code"),
+        "team_id": slots.get("team"),
+        "auto_login": slots.get("auto_login"),
+        "pending_national": slots.get("pending_national"),
+    }
+    return {"step": requested, "answers": answers}
 
 
 def _follows_up(events: list[dict[str, Any]]) -> bool:
