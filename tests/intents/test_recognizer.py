@@ -152,19 +152,19 @@ def test_from_directory_refuses_empty_data(tmp_path: Path) -> None:
 
 def test_analyzers_match_scikit_learn() -> None:
     """The analyzers used to parse are scikit-learn's, rewritten so that parsing needs no scikit-learn."""
-    from intents.recognizer import _analyzer, _vectorizers, classification_text
+    from intents.features import FEATURES, analyzer, classification_text
+    from intents.fitting import vectorizers
 
     texts = [classification_text(e.text) for e in load_directory(DATA_DIR).examples]
     texts += ["  Hé   LÀ\tx  ", "a", "", "extension 2001, team biling!"]
-    for (_, vectorizer), (kind, ngrams) in zip(
-        _vectorizers().transformer_list, (("word", (1, 2)), ("char_wb", (1, 4))), strict=True
-    ):
-        theirs, ours = vectorizer.build_analyzer(), _analyzer(kind, ngrams)
+    for (_, vectorizer), (kind, ngrams) in zip(vectorizers().transformer_list, FEATURES, strict=True):
+        theirs, ours = vectorizer.build_analyzer(), analyzer(kind, ngrams)
         assert all(theirs(text) == ours(text) for text in texts)
 
 
 def test_a_model_fitted_in_a_child_process_equals_an_in_process_fit() -> None:
-    """`Recognizer.default` fits in a child process, so that a server never imports scikit-learn."""
+    """Data newer than the saved model is fitted in a child process, so that a server never imports
+    scikit-learn."""
     isolated = Recognizer.from_directory(DATA_DIR, isolated=True)
     assert isolated._model.fitted is None  # no scikit-learn object came back from the child
     here = Recognizer.from_directory(DATA_DIR)
