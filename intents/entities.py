@@ -193,8 +193,26 @@ _BLOCKERS: dict[str, tuple[str, ...]] = {
         "webex contact center desktop",
         "bureau du superviseur",
         "bureau de l'agent",
+        # the product itself, not a way of taking calls: "sign me out of the desktop", "the
+        # desktop won't load", "déconnecte-moi du bureau"; "prendre son poste" is to start work
+        "of the desktop",
+        "into the desktop",
+        "the desktop says",
+        "the desktop won't",
+        "the desktop wont",
+        "the desktop is",
+        "du bureau",
+        "au bureau",
+        "le bureau dit",
+        "le bureau ne",
+        "prends mon poste",
+        "prendre mon poste",
+        "quitte mon poste",
+        "quitter mon poste",
+        "fin de poste",
+        "écran de mon portable",
     ),
-    "availability": ("features are not available", "not available yet"),
+    "availability": ("features are not available", "features are unavailable", "not available yet"),
     "language": (),
 }
 
