@@ -100,7 +100,10 @@ class TrainingData:
 
 def language_of_file(path: Path) -> str:
     """Guess a file's language from its name, so that the French file needs no extra metadata."""
-    match = _LANGUAGE_SUFFIX.search(path.stem.lower())
+    stem = path.stem.lower()
+    if re.fullmatch(r"[a-z]{2}", stem) and stem != DEFAULT_LANGUAGE:  # a file named fr.yml
+        return stem
+    match = _LANGUAGE_SUFFIX.search(stem)
     return match.group("lang") if match else DEFAULT_LANGUAGE
 
 
