@@ -30,7 +30,7 @@ __all__ = ["FIT_PARAMETERS", "fit", "fit_in_child", "vectorizers"]
 # few iterations on this data. C was chosen by cross-validation on the training data.
 FIT_PARAMETERS: dict[str, object] = {
     "class_weight": "balanced",
-    "C": 30.0,
+    "C": 100.0,
     "solver": "newton-cg",
     "max_iter": 200,
 }
