@@ -34,7 +34,9 @@ def heldout_report(recognizer: Recognizer) -> Report:
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_cross_validated_intent_accuracy_per_language(cross_validated: Report, language: str) -> None:
-    assert cross_validated.accuracy(language) >= CROSS_VALIDATED_ACCURACY, cross_validated.confusions(language)
+    assert cross_validated.accuracy(language) >= CROSS_VALIDATED_ACCURACY, cross_validated.confusions(
+        language
+    )
 
 
 def test_cross_validated_entities_and_out_of_scope(cross_validated: Report) -> None:
