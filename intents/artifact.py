@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 from intents.features import ABBREVIATIONS, FEATURES
-from intents.fitting import FIT_PARAMETERS, fit, fit_in_child
+from intents.fitting import FIT_PARAMETERS, OUT_OF_SCOPE_WEIGHT, fit, fit_in_child
 from intents.linear import FORMAT, LinearModel
 from intents.training_data import load_directory, nlu_files
 
@@ -34,7 +34,13 @@ def data_digest(folder: Path) -> str:
     """SHA-256 of everything a fitted model depends on: the NLU files' names and bytes, the feature
     and fitting settings and the model format."""
     digest = hashlib.sha256()
-    settings = {"format": FORMAT, "features": FEATURES, "abbreviations": ABBREVIATIONS, "fit": FIT_PARAMETERS}
+    settings = {
+        "format": FORMAT,
+        "features": FEATURES,
+        "abbreviations": ABBREVIATIONS,
+        "fit": FIT_PARAMETERS,
+        "oos": OUT_OF_SCOPE_WEIGHT,
+    }
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for path in nlu_files(folder):
         digest.update(b"\0" + path.name.encode() + b"\0")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,12 +66,29 @@ def logistic_regression() -> LogisticRegression:
     return LogisticRegression(**FIT_PARAMETERS)
 
 
+# `out_of_scope` gathers everything else, so it has far more variety than any intent: at its balanced
+# weight it also claims short in-domain messages it has never seen ("cheers", "tutorial"). A lower
+# weight trades some of its recall for precision (cross-validated: precision +2 points at 0.75).
+OUT_OF_SCOPE_WEIGHT = 0.75
+
+
+def intent_weights(intents: list[str]) -> dict[str, float]:
+    """Balanced class weights (n / (classes * count)), `out_of_scope` scaled by OUT_OF_SCOPE_WEIGHT."""
+    counts = Counter(intents)
+    weights = {name: len(intents) / (len(counts) * n) for name, n in counts.items()}
+    if "out_of_scope" in weights:
+        weights["out_of_scope"] *= OUT_OF_SCOPE_WEIGHT
+    return weights
+
+
 def fit(data: TrainingData, *, digest: str = "") -> LinearModel:
     """Fit the features, the intent model and (with two languages or more) the language model."""
     texts = [classification_text(e.text) for e in data.examples]
     features = vectorizers()
     matrix = features.fit_transform(texts)
-    models = {"intent": logistic_regression().fit(matrix, [e.intent for e in data.examples])}
+    intents = [e.intent for e in data.examples]
+    intent_model = logistic_regression().set_params(class_weight=intent_weights(intents))
+    models = {"intent": intent_model.fit(matrix, intents)}
     languages = sorted({e.language for e in data.examples})
     if len(languages) > 1:  # data in one language only: every message is taken to be in it
         wordy = features.transform([without_numbers(t) for t in texts])
