@@ -331,8 +331,15 @@ def _possible_e164(candidate: str, region: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Regions tried, in order, for a national-format number that is not valid in the caller's region:
+# the product's users write French, British and North American numbers, whatever their region
+# ("my French number 06 12 34 56 78" from a US user).
+FALLBACK_REGIONS = ("FR", "GB", "US")
+
+
 def extract_phone_numbers(text: str, region: str = "US") -> list[Entity]:
-    """Phone numbers as E.164, from national, international (+) and IDD forms."""
+    """Phone numbers as E.164, from national, international (+) and IDD forms. A national number
+    invalid in ``region`` is read in the first of `FALLBACK_REGIONS` where it is valid."""
     if sum(1 for _ in _DIGITS_LIKE.finditer(text)) < MIN_PHONE_DIGITS:
         return []  # cheap exit: most messages carry no number at all
     found: list[Entity] = []
@@ -345,6 +352,14 @@ def extract_phone_numbers(text: str, region: str = "US") -> list[Entity]:
         if value and not _is_boxed_in(text, start, end):
             found.append(Entity("phone_number", value, start, end))
     region_code = region.upper() if isinstance(region, str) and len(region) == 2 else "US"
+    for code in (region_code, *(r for r in FALLBACK_REGIONS if r != region_code)):
+        _national_numbers(text, code, found, fallback=code != region_code)
+    return sorted(found, key=lambda e: e.start)
+
+
+def _national_numbers(text: str, region_code: str, found: list[Entity], *, fallback: bool) -> None:
+    """Add to ``found`` the numbers PhoneNumberMatcher finds in ``region_code`` that overlap none of
+    ``found``; in a fallback region, national-format ones only."""
     try:
         matcher = phonenumbers.PhoneNumberMatcher(text, region_code, leniency=phonenumbers.Leniency.POSSIBLE)
         matches = list(matcher)
@@ -361,11 +376,12 @@ def extract_phone_numbers(text: str, region: str = "US") -> list[Entity]:
         # what is wrong with it); a national-format one must be valid in the region, otherwise a
         # French "06 12 34 56 78" would become a bogus +1 number for a US user.
         international = match.raw_string.lstrip().startswith("+")
+        if international and fallback:
+            continue  # already read (or refused) in the caller's region
         if not international and not phonenumbers.is_valid_number(match.number):
             continue
         value = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
         found.append(Entity("phone_number", value, match.start, match.end))
-    return sorted(found, key=lambda e: e.start)
 
 
 # --------------------------------------------------------------------------------------------------
