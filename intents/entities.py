@@ -357,6 +357,15 @@ def extract_phone_numbers(text: str, region: str = "US") -> list[Entity]:
     return sorted(found, key=lambda e: e.start)
 
 
+def _national_prefix(raw: str, region_code: str) -> bool:
+    """Whether ``raw`` starts as a national number of ``region_code`` is written: French and British
+    ones with their trunk 0, North American ones with an area code (2-9) or the trunk 1."""
+    digits = re.sub(r"\D", "", raw)
+    if region_code in ("FR", "GB"):
+        return digits.startswith("0")
+    return bool(digits) and digits[0] != "0"
+
+
 def _national_numbers(text: str, region_code: str, found: list[Entity], *, fallback: bool) -> None:
     """Add to ``found`` the numbers PhoneNumberMatcher finds in ``region_code`` that overlap none of
     ``found``; in a fallback region, national-format ones only."""
@@ -376,8 +385,8 @@ def _national_numbers(text: str, region_code: str, found: list[Entity], *, fallb
         # what is wrong with it); a national-format one must be valid in the region, otherwise a
         # French "06 12 34 56 78" would become a bogus +1 number for a US user.
         international = match.raw_string.lstrip().startswith("+")
-        if international and fallback:
-            continue  # already read (or refused) in the caller's region
+        if fallback and (international or not _national_prefix(match.raw_string, region_code)):
+            continue  # international: already read in the caller's region; "1.2.3456789" is no number
         if not international and not phonenumbers.is_valid_number(match.number):
             continue
         value = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
