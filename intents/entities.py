@@ -24,6 +24,7 @@ Every offset indexes into the text that was given, so callers can highlight or c
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -352,9 +353,25 @@ def extract_phone_numbers(text: str, region: str = "US") -> list[Entity]:
         if value and not _is_boxed_in(text, start, end):
             found.append(Entity("phone_number", value, start, end))
     region_code = region.upper() if isinstance(region, str) and len(region) == 2 else "US"
-    for code in (region_code, *(r for r in FALLBACK_REGIONS if r != region_code)):
-        _national_numbers(text, code, found, fallback=code != region_code)
+    _national_numbers(text, region_code, found, fallback=False)
+    if _unread_digit_runs(text, found):  # most numbers are read in the caller's region: no more work
+        for code in FALLBACK_REGIONS:
+            if code != region_code:
+                _national_numbers(text, code, found, fallback=True)
     return sorted(found, key=lambda e: e.start)
+
+
+_DIGIT_RUN = re.compile(r"\d[\d\s().\-]{5,}\d")
+
+
+def _unread_digit_runs(text: str, found: list[Entity]) -> bool:
+    """Whether ``text`` holds a run of at least seven digits that no entity of ``found`` covers."""
+    for run in _DIGIT_RUN.finditer(text):
+        if sum(ch.isdigit() for ch in run.group(0)) >= MIN_PHONE_DIGITS and not any(
+            _overlaps(run.start(), run.end(), e.start, e.end) for e in found
+        ):
+            return True
+    return False
 
 
 def _national_prefix(raw: str, region_code: str) -> bool:
@@ -526,7 +543,7 @@ def extract_teams(text: str, teams: Sequence[str], taken: Sequence[tuple[int, in
     those words; a match covering more of the user's words wins over a shorter one ("sales north" ->
     "Sales North America" only). Each team is reported at most once (its best span).
     """
-    index = _TeamIndex(teams)
+    index = _team_index(tuple(t for t in teams if isinstance(t, str)))
     if not index.names:
         return []
     words = [(m.start(), m.end(), _fold(m.group(0))) for m in _WORD.finditer(text)][:MAX_WORDS]
@@ -545,6 +562,12 @@ def extract_teams(text: str, teams: Sequence[str], taken: Sequence[tuple[int, in
             for team, score in index.scores(candidate).items():
                 candidates.append((j - i + 1, score, start, end, team))
     return [Entity("team", index.names[t], s, e) for s, e, t in _best_non_overlapping(candidates)]
+
+
+@functools.lru_cache(maxsize=64)
+def _team_index(teams: tuple[str, ...]) -> _TeamIndex:
+    """A tenant's team names, folded once and shared by every parse (the index is read-only)."""
+    return _TeamIndex(teams)
 
 
 _Candidate = tuple[int, float, int, int, int]  # (words covered, score, start, end, team index)
