@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from bot.cli_nlu import nlu_app
 
 app = typer.Typer(
     name="loginbot",
@@ -18,7 +19,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-nlu_app = typer.Typer(help="The embedded language recognizer.", no_args_is_help=True)
 app.add_typer(nlu_app, name="nlu")
 # The servers (`serve slack`, `serve actions`): one group, each command adds itself to it.
 serve_app = typer.Typer(
@@ -279,26 +279,6 @@ def serve_slack(
     else:
         typer.echo(f"loginbot Slack app on http://{host}:{port}/slack/events")
     serve(settings, assistant, host=host, port=port)
-
-
-@nlu_app.command("parse")
-def nlu_parse(
-    text: Annotated[
-        str | None, typer.Argument(help="The message; one per line on standard input when omitted.")
-    ] = None,
-) -> None:
-    """Print the recognizer's result in Rasa's parse format (JSON)."""
-    from intents.recognizer import Recognizer
-
-    recognizer = Recognizer.default()
-    if text is not None:
-        typer.echo(json.dumps(recognizer.parse(text).as_rasa(), ensure_ascii=False))
-        return
-    for line in sys.stdin:
-        sys.stdout.write(
-            json.dumps(recognizer.parse(line.rstrip("\r\n")).as_rasa(), ensure_ascii=False) + "\n"
-        )
-        sys.stdout.flush()
 
 
 @app.command()

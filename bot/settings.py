@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     admins: str = Field("", validation_alias="LOGINBOT_ADMINS")
     secret_key: SecretStr | None = Field(None, validation_alias="LOGINBOT_SECRET_KEY")
     log_level: str = Field("WARNING", validation_alias="LOGINBOT_LOG_LEVEL")
-    nlu_threshold: float = Field(0.3, validation_alias="LOGINBOT_NLU_THRESHOLD")
+    nlu_threshold: float = Field(0.2, validation_alias="LOGINBOT_NLU_THRESHOLD")
     # Seconds a contact-center call may still be under way: past it, a call whose turn never
     # recorded the outcome (the process died) is checked, and the user told how it ended.
     in_flight_grace: float = Field(

@@ -24,6 +24,7 @@ Every offset indexes into the text that was given, so callers can highlight or c
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -193,8 +194,26 @@ _BLOCKERS: dict[str, tuple[str, ...]] = {
         "webex contact center desktop",
         "bureau du superviseur",
         "bureau de l'agent",
+        # the product itself, not a way of taking calls: "sign me out of the desktop", "the
+        # desktop won't load", "déconnecte-moi du bureau"; "prendre son poste" is to start work
+        "of the desktop",
+        "into the desktop",
+        "the desktop says",
+        "the desktop won't",
+        "the desktop wont",
+        "the desktop is",
+        "du bureau",
+        "au bureau",
+        "le bureau dit",
+        "le bureau ne",
+        "prends mon poste",
+        "prendre mon poste",
+        "quitte mon poste",
+        "quitter mon poste",
+        "fin de poste",
+        "écran de mon portable",
     ),
-    "availability": ("features are not available", "not available yet"),
+    "availability": ("features are not available", "features are unavailable", "not available yet"),
     "language": (),
 }
 
@@ -313,8 +332,15 @@ def _possible_e164(candidate: str, region: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Regions tried, in order, for a national-format number that is not valid in the caller's region:
+# the product's users write French, British and North American numbers, whatever their region
+# ("my French number 06 12 34 56 78" from a US user).
+FALLBACK_REGIONS = ("FR", "GB", "US")
+
+
 def extract_phone_numbers(text: str, region: str = "US") -> list[Entity]:
-    """Phone numbers as E.164, from national, international (+) and IDD forms."""
+    """Phone numbers as E.164, from national, international (+) and IDD forms. A national number
+    invalid in ``region`` is read in the first of `FALLBACK_REGIONS` where it is valid."""
     if sum(1 for _ in _DIGITS_LIKE.finditer(text)) < MIN_PHONE_DIGITS:
         return []  # cheap exit: most messages carry no number at all
     found: list[Entity] = []
@@ -327,6 +353,39 @@ def extract_phone_numbers(text: str, region: str = "US") -> list[Entity]:
         if value and not _is_boxed_in(text, start, end):
             found.append(Entity("phone_number", value, start, end))
     region_code = region.upper() if isinstance(region, str) and len(region) == 2 else "US"
+    _national_numbers(text, region_code, found, fallback=False)
+    if _unread_digit_runs(text, found):  # most numbers are read in the caller's region: no more work
+        for code in FALLBACK_REGIONS:
+            if code != region_code:
+                _national_numbers(text, code, found, fallback=True)
+    return sorted(found, key=lambda e: e.start)
+
+
+_DIGIT_RUN = re.compile(r"\d[\d\s().\-]{5,}\d")
+
+
+def _unread_digit_runs(text: str, found: list[Entity]) -> bool:
+    """Whether ``text`` holds a run of at least seven digits that no entity of ``found`` covers."""
+    for run in _DIGIT_RUN.finditer(text):
+        if sum(ch.isdigit() for ch in run.group(0)) >= MIN_PHONE_DIGITS and not any(
+            _overlaps(run.start(), run.end(), e.start, e.end) for e in found
+        ):
+            return True
+    return False
+
+
+def _national_prefix(raw: str, region_code: str) -> bool:
+    """Whether ``raw`` starts as a national number of ``region_code`` is written: French and British
+    ones with their trunk 0, North American ones with an area code (2-9) or the trunk 1."""
+    digits = re.sub(r"\D", "", raw)
+    if region_code in ("FR", "GB"):
+        return digits.startswith("0")
+    return bool(digits) and digits[0] != "0"
+
+
+def _national_numbers(text: str, region_code: str, found: list[Entity], *, fallback: bool) -> None:
+    """Add to ``found`` the numbers PhoneNumberMatcher finds in ``region_code`` that overlap none of
+    ``found``; in a fallback region, national-format ones only."""
     try:
         matcher = phonenumbers.PhoneNumberMatcher(text, region_code, leniency=phonenumbers.Leniency.POSSIBLE)
         matches = list(matcher)
@@ -343,11 +402,12 @@ def extract_phone_numbers(text: str, region: str = "US") -> list[Entity]:
         # what is wrong with it); a national-format one must be valid in the region, otherwise a
         # French "06 12 34 56 78" would become a bogus +1 number for a US user.
         international = match.raw_string.lstrip().startswith("+")
+        if fallback and (international or not _national_prefix(match.raw_string, region_code)):
+            continue  # international: already read in the caller's region; "1.2.3456789" is no number
         if not international and not phonenumbers.is_valid_number(match.number):
             continue
         value = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
         found.append(Entity("phone_number", value, match.start, match.end))
-    return sorted(found, key=lambda e: e.start)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -483,7 +543,7 @@ def extract_teams(text: str, teams: Sequence[str], taken: Sequence[tuple[int, in
     those words; a match covering more of the user's words wins over a shorter one ("sales north" ->
     "Sales North America" only). Each team is reported at most once (its best span).
     """
-    index = _TeamIndex(teams)
+    index = _team_index(tuple(t for t in teams if isinstance(t, str)))
     if not index.names:
         return []
     words = [(m.start(), m.end(), _fold(m.group(0))) for m in _WORD.finditer(text)][:MAX_WORDS]
@@ -502,6 +562,12 @@ def extract_teams(text: str, teams: Sequence[str], taken: Sequence[tuple[int, in
             for team, score in index.scores(candidate).items():
                 candidates.append((j - i + 1, score, start, end, team))
     return [Entity("team", index.names[t], s, e) for s, e, t in _best_non_overlapping(candidates)]
+
+
+@functools.lru_cache(maxsize=64)
+def _team_index(teams: tuple[str, ...]) -> _TeamIndex:
+    """A tenant's team names, folded once and shared by every parse (the index is read-only)."""
+    return _TeamIndex(teams)
 
 
 _Candidate = tuple[int, float, int, int, int]  # (words covered, score, start, end, team index)

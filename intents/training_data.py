@@ -27,6 +27,7 @@ __all__ = [
     "AnnotatedEntity",
     "Example",
     "TrainingData",
+    "TrainingDataError",
     "language_of_file",
     "load_directory",
     "load_file",
@@ -45,6 +46,10 @@ _ANNOTATION = re.compile(
 )
 _LIST_ITEM = re.compile(r"^\s*-\s?(.*)$")
 _LANGUAGE_SUFFIX = re.compile(r"[_.](?P<lang>[a-z]{2})$")
+
+
+class TrainingDataError(ValueError):
+    """A training data file that cannot be read as Rasa NLU data; the message names the file and place."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,10 @@ class TrainingData:
 
 def language_of_file(path: Path) -> str:
     """Guess a file's language from its name, so that the French file needs no extra metadata."""
-    match = _LANGUAGE_SUFFIX.search(path.stem.lower())
+    stem = path.stem.lower()
+    if re.fullmatch(r"[a-z]{2}", stem) and stem != DEFAULT_LANGUAGE:  # a file named fr.yml
+        return stem
+    match = _LANGUAGE_SUFFIX.search(stem)
     return match.group("lang") if match else DEFAULT_LANGUAGE
 
 
@@ -167,14 +175,32 @@ def _list_items(block: Any) -> list[str]:
 
 
 def load_file(path: Path, *, language: str | None = None) -> TrainingData:
-    """Read one Rasa NLU YAML file."""
+    """Read one Rasa NLU YAML file; TrainingDataError when it is not one (YAML errors with their line)."""
     lang = language or language_of_file(path)
-    document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, UnicodeDecodeError) as error:
+        raise TrainingDataError(f"{path}: cannot read the file ({error})") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise TrainingDataError(f"{path}:{where}: not valid YAML ({problem})") from None
+    document = document or {}
+    if not isinstance(document, dict):
+        raise TrainingDataError(f"{path}: expected a mapping with an `nlu` list at the top")
+    blocks = document.get("nlu") or []
+    if not isinstance(blocks, list):
+        raise TrainingDataError(f"{path}: `nlu` must be a list of intent, synonym, lookup or regex blocks")
     data = TrainingData()
-    for block in document.get("nlu") or []:
+    for number, block in enumerate(blocks, start=1):
         if not isinstance(block, dict):
-            continue
-        items = _list_items(block.get("examples"))
+            raise TrainingDataError(f"{path}: nlu block {number} is not a mapping")
+        examples = block.get("examples")
+        if not isinstance(examples, str | list):
+            name = next((f"{k} {block[k]!r}" for k in _BLOCK_KINDS if k in block), f"block {number}")
+            raise TrainingDataError(f"{path}: {name} has no `examples` (a `- ` list in a block string)")
+        items = _list_items(examples)
         if "intent" in block:
             for item in items:
                 text, entities = parse_annotated(item)
@@ -186,7 +212,12 @@ def load_file(path: Path, *, language: str | None = None) -> TrainingData:
             data.lookups.setdefault(str(block["lookup"]), []).extend(items)
         elif "regex" in block:
             data.regexes.setdefault(str(block["regex"]), []).extend(items)
+        else:
+            raise TrainingDataError(f"{path}: nlu block {number} is not an intent, synonym, lookup or regex")
     return data
+
+
+_BLOCK_KINDS = ("intent", "synonym", "lookup", "regex")
 
 
 def nlu_files(directory: Path) -> list[Path]:

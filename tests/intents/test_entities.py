@@ -28,6 +28,10 @@ def found(text: str, *, region: str = "US", teams: tuple[str, ...] = TEAMS) -> l
         ("mon portable 06 12 34 56 78", "FR", "+33612345678", "06 12 34 56 78"),
         ("+11234567890", "US", "+11234567890", "+11234567890"),
         ("+44 20 7946 0958 is my desk", "US", "+442079460958", "+44 20 7946 0958"),
+        # a national number invalid in the caller's region is read where it is valid
+        ("my French number 06 12 34 56 78", "US", "+33612345678", "06 12 34 56 78"),
+        ("my desk in London is 020 7946 0958", "US", "+442079460958", "020 7946 0958"),
+        ("appelle-moi au 415 555 0134", "FR", "+14155550134", "415 555 0134"),
     ],
 )
 def test_phone_numbers_are_e164(text: str, region: str, value: str, surface: str) -> None:
@@ -38,7 +42,7 @@ def test_phone_numbers_are_e164(text: str, region: str, value: str, surface: str
     "text",
     [
         "tracking id LOGINBOT-20240611-0042",
-        "06 12 34 56 78",
+        "06 12 34",
         "version 1.2.3456789",
         "call 2001",
         "no digits here",

@@ -110,13 +110,14 @@ def test_the_schema_check_rejects_bad_files(tmp_path: Path) -> None:
 
 
 def test_every_fixed_intent_in_both_languages_with_enough_examples() -> None:
-    for path in NLU_FILES:
-        counts: dict[str, int] = defaultdict(int)
-        for example in load_file(path).examples:
-            counts[example.intent] += 1
-        assert set(counts) == FIXED_INTENTS, path.name
-        small = {intent: n for intent, n in counts.items() if not 25 <= n <= 60}
-        assert not small, f"{path.name}: {small}"
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for example in load_directory(DATA_DIR).examples:
+        counts[example.language][example.intent] += 1
+    assert set(counts) == {"en", "fr"}
+    for language, per_intent in counts.items():
+        assert set(per_intent) == FIXED_INTENTS, language
+        off = {intent: n for intent, n in per_intent.items() if not 40 <= n <= 320}
+        assert not off, f"{language}: {off}"
 
 
 def test_entity_annotations_use_fixed_names_and_values() -> None:
