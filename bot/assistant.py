@@ -51,6 +51,7 @@ from bot.flow.numbers import mask
 from bot.flow.replies import Reply, ReplyKind, replies_from_json, replies_to_json
 from bot.flow.state import Answers, FlowState, Purpose, SavedPreferences
 from bot.flow.state import Step as FlowStep  # added for the Rasa action server
+from bot.ops.metrics import record_signins
 from bot.troubleshoot import Troubleshooter
 from bot.troubleshoot.conversation import answer
 from storage import (
@@ -456,6 +457,7 @@ class Assistant:
             session=pending.session,
             outbox=pending.outbox,
         )
+        record_signins(pending.attempts)
         pending.preferences = None
         pending.attempts = []
         pending.session = KEEP
