@@ -250,6 +250,9 @@ def serve_slack(
     configure(settings.log_level, settings.log_format)
     count = workers or settings.slack_workers
     socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
+    from bot.ops import multiproc
+
+    multiproc.prepare(1 if socket_mode else count)  # before prometheus-client is imported
     from bot.channels.slack.hosting import ConfigurationProblem, preload, serve_one, serve_workers
 
     try:

@@ -35,12 +35,13 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bot.ops.multiproc import MULTIPROC_ENV
+
 if TYPE_CHECKING:
     from storage import AttemptRecord, Store
 
 log = logging.getLogger(__name__)
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LIVE_WINDOW = timedelta(minutes=15)  # a conversation touched this recently counts as live
 
 # Latencies of a chat turn and of HTTP calls: from a few milliseconds to the 3 s Slack allows.

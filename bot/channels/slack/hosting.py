@@ -10,8 +10,8 @@ catalogs are built once and shared by the workers (copy-on-write pages). Each wo
 its own store, clients and recovery at its lifespan's start.
 
 With more than one worker, prometheus-client's multiprocess mode adds up every worker's metrics:
-the arbiter sets `PROMETHEUS_MULTIPROC_DIR` (a fresh temporary directory when it is not set,
-emptied at start when it is) before anything imports prometheus-client.
+`loginbot` sets `PROMETHEUS_MULTIPROC_DIR` up (`bot/ops/multiproc.py`) before anything imports
+prometheus-client.
 
 Socket Mode stays one process (Slack hands each event to one Socket Mode connection; nothing
 here needs several).
@@ -20,12 +20,8 @@ here needs several).
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -61,27 +57,12 @@ def preload(settings: Settings) -> None:
         Catalog.from_package(package)
 
 
-def metrics_directory(workers: int) -> None:
-    """Multiprocess metrics for several workers: `PROMETHEUS_MULTIPROC_DIR` set and empty."""
-    from bot.ops.metrics import MULTIPROC_ENV
-
-    if workers < 2:
-        return
-    given = os.environ.get(MULTIPROC_ENV)
-    if not given:
-        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="loginbot-metrics-")
-        return
-    path = Path(given)
-    path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):  # a previous run's values: they would be added to ours
-        stale.unlink()
-
-
 def serve_workers(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """`--workers N`: gunicorn with uvicorn workers until SIGTERM or SIGINT (then exits; a worker
     that cannot start stops them all). Call `preload` first."""
-    metrics_directory(workers)
     from gunicorn.app.base import BaseApplication
+
+    from bot.ops import multiproc
 
     from .process import SlackProcess
 
@@ -115,7 +96,7 @@ def serve_workers(settings: Settings, *, host: str, port: int, workers: int) -> 
     try:
         _Gunicorn().run()
     finally:
-        remove_metrics_directory()
+        multiproc.cleanup()
 
 
 def _logger_class() -> type:
@@ -191,12 +172,3 @@ def run_forever(server: Coroutine[Any, Any, None]) -> None:
         return
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(server)
-
-
-def remove_metrics_directory() -> None:
-    """The temporary metrics directory `metrics_directory` made, once the server stopped."""
-    from bot.ops.metrics import MULTIPROC_ENV
-
-    path = os.environ.get(MULTIPROC_ENV, "")
-    if path and Path(path).name.startswith("loginbot-metrics-"):
-        shutil.rmtree(path, ignore_errors=True)

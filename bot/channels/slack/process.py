@@ -82,7 +82,7 @@ class SlackProcess:
             await self._ops(scope, receive, send)
         elif self.serving is None:
             await _unavailable(send)
-        elif scope["type"] == "http" and scope.get("path") == EVENTS_PATH:
+        elif scope.get("method") == "POST" and scope.get("path") == EVENTS_PATH:
             await self.serving.asgi(scope, receive, _timed(send))
         else:
             await self.serving.asgi(scope, receive, send)
