@@ -23,6 +23,7 @@ from tests.reliability.support import (
     ROOT,
     BotProcess,
     SlackClient,
+    at_once,
     authorize_all,
     bot_env,
     dm_posts,
@@ -200,3 +201,60 @@ def test_a_worker_that_cannot_start_stops_the_server(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "LOGINBOT_DATABASE_URL" in done.stderr
     assert "Booting worker" not in done.stderr  # found before any worker started
+
+
+def test_sigterm_lets_the_acknowledged_sign_ins_finish(tmp_path: Path) -> None:
+    """SIGTERM while every user's "Save and continue" is acknowledged and its sign-in is on the wire
+    (the contact center answers slowly): the workers stop taking connections, finish those turns and
+    post their outcomes, then exit; nothing is left pending for a recovery."""
+    from bot.backend.simulator.faults import Faults
+    from tests.reliability.support import wxcc_env
+
+    users = 6
+    emails = load_emails(users)
+    tenant = tmp_path / "tenant.yml"
+    write_tenant(tenant, users)
+    double = SlackDouble()
+    for email in emails:
+        double.add_user(email, "en-US")
+    database = f"sqlite:///{tmp_path / 'slack.db'}"
+    with double.running(), served_simulator(tenant) as server:
+        authorize_all(server, database, emails)
+        env = bot_env(database, double, LOGINBOT_LOG_LEVEL="INFO", **wxcc_env(server))
+        bot = BotProcess(env, tmp_path, args=("--workers", "2")).launch()
+        try:
+            wait_until(lambda: len(ready_workers(bot.log())) == 2, timeout=120, what="both workers")
+            bot.wait_ready()
+            clients = {email: SlackClient(double, bot.url) for email in emails}
+            for email, client in clients.items():
+                for how, value, step in PATH_TO_CONFIRM:
+                    assert client.turn(email, how, value)[-1] == f"ask.{step}"
+            server.faults = Faults(latency_ms=2500)  # every contact-center answer takes 2.5 s
+            mark = double.mark()
+            clicks = [partial(client.click, email, "confirm:yes") for email, client in clients.items()]
+            assert [answer.status_code for answer in at_once(*clicks)] == [200] * users
+            assert bot.process is not None
+            os.kill(bot.process.pid, signal.SIGTERM)  # the sign-ins are in flight
+            assert bot.process.wait(timeout=60) == 0, bot.log()[-4000:]
+            for client in clients.values():
+                client.close()
+        finally:
+            bot.stop()
+        for email in emails:
+            said = keys_of(dm_posts(double, email, mark))
+            assert "outcome.login_success" in said, (email, said, bot.log()[-3000:])
+            assert len(station_logins(server.core.events(email), email)) == 1, email
+    assert pending_inbox(database) == 0
+    assert "still running" not in bot.log()
+
+
+def pending_inbox(database: str) -> int:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(database)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT COUNT(*) FROM delivery_inbox WHERE status = 'pending'"
+            return int(connection.execute(sqlalchemy.text(query)).scalar_one())
+    finally:
+        engine.dispose()
