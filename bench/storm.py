@@ -408,8 +408,8 @@ async def _storm(
             env,
             directory,
         )
-        if workers > 1:  # the supervisor listens at once; its workers need the recognizer first
-            await asyncio.to_thread(server.wait_output, f"{workers} workers ready")
+        if workers > 1:  # gunicorn's arbiter listens at once; each worker says when it serves
+            await asyncio.to_thread(server.wait_output, "loginbot worker ready", workers)
         else:
             await asyncio.to_thread(server.wait_listening, slack_port)
         ready_s = time.perf_counter() - launched

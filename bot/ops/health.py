@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.assistant import Assistant
     from storage import Store
 
 CHECK_TIMEOUT = 3.0  # seconds one check may take before it counts as failed
@@ -80,23 +80,30 @@ def database_check(store: Store) -> Check:
     return check
 
 
-def backend_check(settings: Settings) -> Check:
+def backend_check(backend: object) -> Check:
     """The contact center: the simulator in this process is always there; the real API (or a served
     simulator) counts as reachable when its base URL answers HTTP at all."""
+    config = getattr(backend, "config", None)
+    api_url = getattr(config, "api_url", None)
 
     async def check() -> Result:
-        if settings.backend == "simulator":
+        if not isinstance(api_url, str):
             return Result(True, "the simulator, in this process")
         import httpx
 
         try:
             async with httpx.AsyncClient(timeout=CHECK_TIMEOUT - 0.5) as client:
-                answer = await client.get(settings.wxcc_api_url)
+                answer = await client.get(api_url)
         except httpx.HTTPError as error:
-            return Result(False, f"{settings.wxcc_api_url} unreachable ({type(error).__name__})")
-        return Result(True, f"{settings.wxcc_api_url} answered HTTP {answer.status_code}")
+            return Result(False, f"{api_url} unreachable ({type(error).__name__})")
+        return Result(True, f"{api_url} answered HTTP {answer.status_code}")
 
     return check
+
+
+def assistant_checks(assistant: Assistant) -> dict[str, Check]:
+    """The checks every chat server shares: its database and its contact center."""
+    return {"database": database_check(assistant.store), "backend": backend_check(assistant.backend)}
 
 
 def flag_check(ready: Callable[[], bool], *, done: str, waiting: str) -> Check:

@@ -133,8 +133,7 @@ class SlackProcess:
         recovery = asyncio.create_task(keep_recovering(channel, client, backlog))
         readiness = health.Readiness(
             {
-                "database": health.database_check(assistant.store),
-                "backend": health.backend_check(settings),
+                **health.assistant_checks(assistant),
                 "recovery": health.flag_check(
                     lambda: backlog.recovered,
                     done="deliveries left unfinished by other processes recovered",
