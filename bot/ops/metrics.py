@@ -73,9 +73,13 @@ BACKEND_SECONDS = Histogram(
 )
 CODES = Counter(
     "loginbot_verification_codes_total",
-    "Email verification codes: sent, or refused (rate limited) before sending.",
+    "Email verification codes asked for: sent, refused (rate limited) or mail_failed.",
     ["result"],
 )
+
+
+def record_code(result: str) -> None:
+    CODES.labels(result=result).inc()
 
 
 def record_signin(outcome: str, reason: str | None) -> None:
