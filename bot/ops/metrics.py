@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+QUEUED_CHANNELS = ("slack",)  # channels with an inbox and an outbox: their depths are shown, zero too
 LIVE_WINDOW = timedelta(minutes=15)  # a conversation touched this recently counts as live
 
 # Latencies of a chat turn and of HTTP calls: from a few milliseconds to the 3 s Slack allows.
@@ -143,7 +144,8 @@ class StoreGauges(Collector):
         outbox = GaugeMetricFamily(
             "loginbot_outbox_depth", "Replies stored by a turn and not yet posted.", labels=["channel"]
         )
-        for channel, (pending_in, pending_out) in sorted(depths.items()):
+        for channel in sorted({*QUEUED_CHANNELS, *depths}):
+            pending_in, pending_out = depths.get(channel, (0, 0))
             inbox.add_metric([channel], pending_in)
             outbox.add_metric([channel], pending_out)
         yield inbox
