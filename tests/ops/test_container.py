@@ -142,3 +142,31 @@ def test_the_stack_builds_starts_and_is_ready(tmp_path: Path) -> None:
         subprocess.run([docker, "compose", *project, "down", "--volumes"], cwd=ROOT, capture_output=True)
         if created:
             env_file.unlink()
+
+
+def test_the_dashboard_and_the_deployment_examples_use_what_the_server_exposes() -> None:
+    import json
+
+    from bot.ops import metrics
+
+    declared = {
+        m._name
+        for m in vars(metrics).values()
+        if hasattr(m, "_name") and str(getattr(m, "_name", "")).startswith("loginbot_")
+    }
+    declared |= {"loginbot_inbox_depth", "loginbot_outbox_depth", "loginbot_live_conversations"}
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    used = {
+        re.sub(r"_(bucket|count|sum|total)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"loginbot_\w+", target["expr"])
+    }
+    assert used and used <= {re.sub(r"_total$", "", name) for name in declared}, used - declared
+    documents = list(yaml.safe_load_all((ROOT / "docs" / "deploy" / "kubernetes.yaml").read_text()))
+    (deployment,) = [d for d in documents if d["kind"] == "Deployment"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    unit = (ROOT / "docs" / "deploy" / "loginbot-slack.service").read_text()
+    assert "ExecStart=/opt/loginbot/bin/loginbot serve slack" in unit and "migrate" in unit
