@@ -14,7 +14,7 @@ With more than one worker, prometheus-client's multiprocess mode adds up every w
 prometheus-client.
 
 Socket Mode stays one process (Slack hands each event to one Socket Mode connection; nothing
-here needs several).
+here needs several); its probes and metrics are served on `--host`/`--port` beside it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bot.assistant import Assistant
     from bot.settings import Settings
 
 GRACEFUL_SECONDS = 30  # a worker told to stop has this long to finish its requests and turns
@@ -135,16 +136,20 @@ def serve_one(settings: Settings, *, host: str, port: int) -> None:
         assert settings.slack_signing_secret is not None and settings.slack_bot_token is not None
         assistant = build_assistant(settings)
         settle_startup_heap()
-        run_forever(
-            run(
-                assistant,
-                signing_secret=settings.slack_signing_secret.get_secret_value(),
-                token=settings.slack_bot_token.get_secret_value(),
-                app_token=app_token,
-                api_url=settings.slack_api_url,
-                recovery_grace=settings.slack_recovery_grace,
+        probes = _probes_beside(assistant, host=host, port=port)
+        try:
+            run_forever(
+                run(
+                    assistant,
+                    signing_secret=settings.slack_signing_secret.get_secret_value(),
+                    token=settings.slack_bot_token.get_secret_value(),
+                    app_token=app_token,
+                    api_url=settings.slack_api_url,
+                    recovery_grace=settings.slack_recovery_grace,
+                )
             )
-        )
+        finally:
+            probes.should_exit = True
         return
     import uvicorn
 
@@ -154,6 +159,25 @@ def serve_one(settings: Settings, *, host: str, port: int) -> None:
         SlackProcess(settings), host=host, port=port, log_level="warning", lifespan="on", loop="none"
     )
     run_forever(_serve(uvicorn.Server(config)))
+
+
+def _probes_beside(assistant: Assistant, *, host: str, port: int) -> Any:
+    """Socket Mode serves no HTTP of its own: `/healthz`, `/readyz` (database and contact center)
+    and `/metrics` on `host:port`, from a thread of their own (so the Socket Mode client keeps the
+    process's signals and its graceful stop)."""
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from bot.ops import health
+    from bot.ops.metrics import exposition
+
+    readiness = health.Readiness(health.assistant_checks(assistant))
+    app = Starlette(routes=health.routes(lambda: readiness, metrics=lambda: exposition(assistant.store)))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+    threading.Thread(target=server.run, name="probes", daemon=True).start()
+    return server
 
 
 async def _serve(server: Any) -> None:
