@@ -255,21 +255,24 @@ def serve_slack(
     multiproc.prepare(1 if socket_mode else count)  # before prometheus-client is imported
     from bot.channels.slack.hosting import ConfigurationProblem, preload, serve_one, serve_workers
 
-    try:
-        preload(settings)  # checks the settings and migrates the database, once for all workers
-    except ConfigurationProblem as error:
-        raise _fail(str(error)) from None
+    if count > 1 and not socket_mode:
+        try:
+            preload(settings)  # checks the settings and migrates the database, once for all workers
+        except ConfigurationProblem as error:
+            raise _fail(str(error)) from None
+        typer.echo(f"loginbot Slack app on http://{host}:{port}/slack/events ({count} worker processes)")
+        serve_workers(settings, host=host, port=port, workers=count)
+        return
     if socket_mode:
         if count > 1:
             typer.echo(f"loginbot: Socket Mode runs in one process ({count} workers asked for)", err=True)
         typer.echo("loginbot Slack app in Socket Mode")
-    elif count > 1:
-        typer.echo(f"loginbot Slack app on http://{host}:{port}/slack/events ({count} worker processes)")
-        serve_workers(settings, host=host, port=port, workers=count)
-        return
     else:
         typer.echo(f"loginbot Slack app on http://{host}:{port}/slack/events")
-    serve_one(settings, host=host, port=port)
+    try:
+        serve_one(settings, host=host, port=port)
+    except ConfigurationProblem as error:
+        raise _fail(str(error)) from None
 
 
 @nlu_app.command("parse")

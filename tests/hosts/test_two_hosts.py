@@ -310,11 +310,15 @@ class Slack:
         try:
             for how, value, step in (*PATH_TO_CONFIRM, CONFIRM):
                 expected = f"ask.{step}" if step else None
-                self._step(client, email, how, value, expected)
+                client = self._step(client, email, how, value, expected)
         finally:
             client.close()
 
-    def _step(self, client: SlackClient, email: str, how: str, value: str, expected: str | None) -> None:
+    def _step(
+        self, client: SlackClient, email: str, how: str, value: str, expected: str | None
+    ) -> SlackClient:
+        """One answer, delivered until acknowledged and answered; the client to go on with (a new
+        connection after a failed one)."""
         mark = self.double.mark()
 
         def answered() -> bool:
@@ -340,12 +344,12 @@ class Slack:
             if acknowledged:
                 self._acked(email, delivery_id)
                 wait_until(answered, timeout=120, what=f"{email}: {expected or 'the outcome'}")
-                return
+                return client
             # Not acknowledged: maybe a dead host took it before dying (the survivor then answers
             # it after the recovery grace), else Slack sends it again / the user clicks again.
             with contextlib.suppress(AssertionError):
                 wait_until(answered, timeout=12, what="")
-                return
+                return client
             client.close()
             client = SlackClient(self.double, self.url)
         raise AssertionError(f"{email}: {value!r} never acknowledged")

@@ -124,17 +124,20 @@ def _child_exit(server: object, worker: Any) -> None:
 
 
 def serve_one(settings: Settings, *, host: str, port: int) -> None:
-    """One process: HTTP under uvicorn (`SlackProcess`), or Socket Mode."""
+    """One process: HTTP under uvicorn (`SlackProcess`), or Socket Mode. The assistant is built
+    once, here; `ConfigurationProblem` for a setting that cannot work."""
+    from bot.app import ConfigurationError, build_assistant
     from bot.heap import settle_startup_heap
 
+    try:
+        assistant = build_assistant(settings)
+    except ConfigurationError as error:
+        raise ConfigurationProblem(str(error)) from error
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     if app_token:
-        from bot.app import build_assistant
-
         from .server import run
 
         assert settings.slack_signing_secret is not None and settings.slack_bot_token is not None
-        assistant = build_assistant(settings)
         settle_startup_heap()
         probes = _probes_beside(assistant, host=host, port=port)
         try:
@@ -155,9 +158,8 @@ def serve_one(settings: Settings, *, host: str, port: int) -> None:
 
     from .process import SlackProcess
 
-    config = uvicorn.Config(
-        SlackProcess(settings), host=host, port=port, log_level="warning", lifespan="on", loop="none"
-    )
+    app = SlackProcess(settings, assistant=assistant)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", loop="none")
     run_forever(_serve(uvicorn.Server(config)))
 
 

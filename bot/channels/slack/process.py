@@ -63,8 +63,11 @@ class _Serving:
 class SlackProcess:
     """The ASGI application of one serving process (see the module's docstring)."""
 
-    def __init__(self, settings: Settings, *, on_ready: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, assistant: Assistant | None = None, on_ready: str | None = None
+    ) -> None:
         self.settings = settings
+        self._assistant = assistant  # built already (one process, no fork): used once, at the start
         self.on_ready = on_ready  # a line printed once serving (the workers' start, for scripts)
         self.serving: _Serving | None = None
         self._ops = Router(routes=health.routes(self._readiness, metrics=self._metrics))
@@ -116,7 +119,7 @@ class SlackProcess:
 
         settings = self.settings
         assert settings.slack_signing_secret is not None and settings.slack_bot_token is not None
-        assistant = build_assistant(settings)  # nothing is served before it exists
+        assistant, self._assistant = self._assistant or build_assistant(settings), None
         session = aiohttp.ClientSession()
         client = make_client(
             settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url, session=session
