@@ -27,7 +27,6 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from bot.channels.slack import blocks as kit
 from bot.channels.slack.blocks import click_for
-from tests.channels.processes import free_port
 
 from .double import TEAM, SlackDouble, user_id_for
 from .support import SECRET, TOKEN, event_envelope, im_message, im_of
@@ -148,11 +147,8 @@ def socket_slack() -> Iterator[SocketModeSlack]:
         slack.stop()
 
 
-def serve_socket_mode(
-    tmp_path: Path, double: SocketModeDouble, *, port: int | None = None, **extra: str
-) -> subprocess.Popen[bytes]:
-    """`loginbot serve slack` in Socket Mode on the files of `tmp_path` (the same ones each time);
-    its probes on `port` (a free one by default)."""
+def serve_socket_mode(tmp_path: Path, double: SocketModeDouble, **extra: str) -> subprocess.Popen[bytes]:
+    """`loginbot serve slack` in Socket Mode on the files of `tmp_path` (the same ones each time)."""
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": TOKEN,
@@ -165,43 +161,12 @@ def serve_socket_mode(
         **extra,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "slack", "--port", str(port or free_port())],
+        [sys.executable, "-m", "bot.cli", "serve", "slack"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=tmp_path,
     )
-
-
-def test_socket_mode_serves_its_probes_and_metrics(tmp_path: Path, socket_slack: SocketModeSlack) -> None:
-    """No HTTP of its own: `/healthz`, `/readyz` and `/metrics` on `--port` beside the connection."""
-    import httpx
-
-    double = SocketModeDouble(socket_slack.url)
-    port = free_port()
-    with double.running():
-        process = serve_socket_mode(tmp_path, double, port=port)
-        try:
-            socket_slack.wait_connected()
-            base = f"http://127.0.0.1:{port}"
-            double.wait_for(lambda: _answers(f"{base}/healthz"), what="the probes")
-            assert httpx.get(f"{base}/healthz").json() == {"status": "alive"}
-            ready = httpx.get(f"{base}/readyz", timeout=10)
-            assert ready.status_code == 200, ready.text
-            assert set(ready.json()["checks"]) == {"database", "backend"}
-            assert "loginbot_inbox_depth" in httpx.get(f"{base}/metrics").text
-        finally:
-            process.kill()
-            process.wait(10)
-
-
-def _answers(url: str) -> bool:
-    import httpx
-
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.fixture
