@@ -110,7 +110,10 @@ def test_an_unreachable_contact_center_is_not_ready(tmp_path: Path, isolated_env
 def test_ready_only_once_the_start_up_recovery_ran(tmp_path: Path, isolated_env: None) -> None:
     """Another process died holding a delivery: until this one has recovered it (once the grace
     has passed), it is alive but not ready."""
-    settings = settings_for(tmp_path, slack_recovery_grace=2.0)
+    from intents.recognizer import Recognizer
+
+    Recognizer.default()  # fitted before the entry's clock starts: the start-up is then quick
+    settings = settings_for(tmp_path, slack_recovery_grace=10.0)
     store = Store.from_url(settings.database_url)
     store.record_inbounds(
         [
@@ -131,7 +134,7 @@ def test_ready_only_once_the_start_up_recovery_ran(tmp_path: Path, isolated_env:
         assert waiting.status_code == 503
         assert waiting.json()["checks"]["recovery"]["ok"] is False
         assert 'loginbot_inbox_depth{channel="slack"} 1.0' in client.get("/metrics").text
-        ready = ready_when(client)
+        ready = ready_when(client, timeout=60)
         assert ready["code"] == 200, ready
         gauges = client.get("/metrics").text
         assert 'loginbot_inbox_depth{channel="slack"} 0.0' in gauges
