@@ -64,12 +64,13 @@ class Child:
 
         return self._wait(listening, timeout, f"did not listen on {port}")
 
-    def wait_output(self, text: str, timeout: float = 90.0) -> float:
-        """Seconds until `text` appears in the process's standard output (`N workers ready`)."""
+    def wait_output(self, text: str, times: int = 1, timeout: float = 90.0) -> float:
+        """Seconds until `text` appears `times` times in the process's standard output (each
+        worker's `loginbot worker ready`)."""
 
         def said() -> bool:
             self._out.flush()
-            return text in self.stdout_path.read_text(errors="replace")
+            return self.stdout_path.read_text(errors="replace").count(text) >= times
 
         return self._wait(said, timeout, f"did not say {text!r}")
 

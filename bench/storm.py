@@ -33,7 +33,7 @@ itself to send it (one event loop sending a thousand requests at once takes ~0.2
 completion (when the double receives "You're signed in"), errors of any kind (failed users, Web API
 calls the double refused, unexpected posts, ERROR lines in either server's log), double sign-ins
 (the simulator's event log: more than one `StationLogin ok` for a user), the Slack server's memory
-(VmRSS of the supervisor and every worker sampled every 0.25 s, and their VmHWM: the peak of each
+(VmRSS of gunicorn's arbiter and every worker sampled every 0.25 s, and their VmHWM: the peak of each
 process and the peak of their sum) and every process's CPU time.
 """
 
@@ -408,8 +408,8 @@ async def _storm(
             env,
             directory,
         )
-        if workers > 1:  # the supervisor listens at once; its workers need the recognizer first
-            await asyncio.to_thread(server.wait_output, f"{workers} workers ready")
+        if workers > 1:  # gunicorn's arbiter listens at once; each worker says when it serves
+            await asyncio.to_thread(server.wait_output, "loginbot worker ready", workers)
         else:
             await asyncio.to_thread(server.wait_listening, slack_port)
         ready_s = time.perf_counter() - launched

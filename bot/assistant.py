@@ -53,6 +53,7 @@ from bot.flow.replies import Reply, ReplyKind, replies_from_json, replies_to_jso
 from bot.flow.state import Answers, FlowState, Purpose, SavedPreferences
 from bot.flow.state import Step as FlowStep  # added for the Rasa action server
 from bot.flow.views import ConversationView, view_of
+from bot.ops.metrics import record_signins
 from bot.progress import PROGRESS_AFTER, Progress, awaiting, progress_reply
 from bot.troubleshoot import Troubleshooter
 from bot.troubleshoot.conversation import answer
@@ -500,6 +501,7 @@ class Assistant:
             session=pending.session,
             outbox=pending.outbox,
         )
+        record_signins(pending.attempts)
         pending.preferences = None
         pending.attempts = []
         pending.session = KEEP

@@ -30,6 +30,46 @@ rasa_app = typer.Typer(help="loginbot in a Rasa project.", no_args_is_help=True)
 app.add_typer(rasa_app, name="rasa")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"loginbot {version('loginbot')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("loginbot (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """A chat assistant that signs contact-center supervisors and agents in to their station."""
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database (LOGINBOT_DATABASE_URL) to this version's schema, then exit (a deploy
+    step: every server also does it at start, under a lock)."""
+    from bot.log import configure
+    from bot.settings import Settings
+    from storage import StorageError, Store
+
+    try:
+        settings = Settings()
+        configure(settings.log_level, settings.log_format)
+        Store.from_url(settings.database_url).close()
+    except StorageError as error:
+        raise _fail(f"LOGINBOT_DATABASE_URL: cannot open the database ({error})") from None
+    except ValueError as error:  # pydantic's ValidationError for a malformed setting
+        raise _invalid_setting(error) from None
+    typer.echo("database schema up to date")
+
+
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"loginbot: {message}", err=True)
     return typer.Exit(code=2)
@@ -73,7 +113,7 @@ def chat(
 
     try:
         settings = Settings()
-        configure(settings.log_level)
+        configure(settings.log_level, settings.log_format)
         assistant = build_assistant(settings)
         # On a real tenant the terminal cannot vouch for `--user`: a code sent to it proves it (S14).
         verifier = None
@@ -121,7 +161,7 @@ def simulator(
     from bot.settings import Settings
 
     settings = Settings()
-    configure(settings.log_level)
+    configure(settings.log_level, settings.log_format)
     try:
         faults = Faults(
             latency_ms=latency_ms,
@@ -163,7 +203,7 @@ def serve_actions(
 
     try:
         settings = Settings()
-        configure(settings.log_level)
+        configure(settings.log_level, settings.log_format)
         services = build_services(settings)
     except ConfigurationError as error:
         raise _fail(str(error)) from None
@@ -249,36 +289,32 @@ def serve_slack(
             "(Basic Information > Signing Secret; OAuth & Permissions > Bot User OAuth Token). "
             "See slack/README.md."
         )
-    configure(settings.log_level)
+    configure(settings.log_level, settings.log_format)
     count = workers or settings.slack_workers
     socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value())
+    from bot.ops import multiproc
+
+    multiproc.prepare(1 if socket_mode else count)  # before prometheus-client is imported
+    from bot.channels.slack.hosting import ConfigurationProblem, preload, serve_one, serve_workers
+
     if count > 1 and not socket_mode:
-        # Each worker builds its own assistant and runs `serve` as below (bot/channels/slack_workers.py).
-        from bot.channels.slack_workers import serve_workers
-
-        typer.echo(f"loginbot Slack app on http://{host}:{port}/slack/events ({count} worker processes)")
         try:
-            status = serve_workers(
-                count, host=host, port=port, on_ready=lambda: typer.echo(f"{count} workers ready")
-            )
-        except OSError as error:
-            raise _fail(f"cannot listen on {host}:{port}: {error}") from None
-        raise typer.Exit(code=status)
-    from bot.app import ConfigurationError, build_assistant
-
-    try:
-        assistant = build_assistant(settings)
-    except ConfigurationError as error:
-        raise _fail(str(error)) from None
-    from bot.channels.slack_workers import serve
-
+            preload(settings)  # checks the settings and migrates the database, once for all workers
+        except ConfigurationProblem as error:
+            raise _fail(str(error)) from None
+        typer.echo(f"loginbot Slack app on http://{host}:{port}/slack/events ({count} worker processes)")
+        serve_workers(settings, host=host, port=port, workers=count)
+        return
     if socket_mode:
         if count > 1:
             typer.echo(f"loginbot: Socket Mode runs in one process ({count} workers asked for)", err=True)
         typer.echo("loginbot Slack app in Socket Mode")
     else:
         typer.echo(f"loginbot Slack app on http://{host}:{port}/slack/events")
-    serve(settings, assistant, host=host, port=port)
+    try:
+        serve_one(settings, host=host, port=port)
+    except ConfigurationProblem as error:
+        raise _fail(str(error)) from None
 
 
 @app.command()
@@ -367,7 +403,7 @@ def _troubleshooter() -> tuple[Any, Any]:
 
     try:
         settings = Settings()
-        configure(settings.log_level)
+        configure(settings.log_level, settings.log_format)
         store = Store.from_url(settings.database_url)
         backend = build_backend(settings, store)
     except StorageError as error:

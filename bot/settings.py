@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     admins: str = Field("", validation_alias="LOGINBOT_ADMINS")
     secret_key: SecretStr | None = Field(None, validation_alias="LOGINBOT_SECRET_KEY")
     log_level: str = Field("WARNING", validation_alias="LOGINBOT_LOG_LEVEL")
+    # `json`: one JSON object per line (time, level, logger, message, channel, conversation hash,
+    # tracking id), for a log pipeline; `text`: one readable line.
+    log_format: Literal["text", "json"] = Field("text", validation_alias="LOGINBOT_LOG_FORMAT")
     nlu_threshold: float = Field(0.2, validation_alias="LOGINBOT_NLU_THRESHOLD")
     # Seconds a contact-center call may still be under way: past it, a call whose turn never
     # recorded the outcome (the process died) is checked, and the user told how it ended.

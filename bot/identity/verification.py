@@ -24,6 +24,7 @@ from enum import StrEnum
 from bot.flow.catalog import Catalog
 from bot.identity.mailer import Mailer, MailError
 from bot.identity.settings import IdentitySettings
+from bot.ops.metrics import record_code
 from storage import EmailChallengeRecord, IdentityBindingRecord, Store
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class EmailVerifier:
             return CodeRequest(RequestStatus.INVALID_EMAIL)
         if self._rate_limited(channel, subject, address):
             log.info("verification code refused for %s: rate limited", mask_email(address))
+            record_code("refused")
             return CodeRequest(RequestStatus.RATE_LIMITED, address)
         code = new_code()
         salt = secrets.token_bytes(16)
@@ -151,8 +153,10 @@ class EmailVerifier:
             await self.mailer.send(self._message(address, code, language))
         except MailError:
             self.store.delete_email_challenge(channel=channel, subject=subject)
+            record_code("mail_failed")
             return CodeRequest(RequestStatus.MAIL_FAILED, address)
         log.info("verification code sent to %s", mask_email(address))
+        record_code("sent")
         return CodeRequest(RequestStatus.SENT, address)
 
     def verify(self, *, channel: str, subject: str, code: str) -> Verification:

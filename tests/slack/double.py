@@ -98,7 +98,8 @@ class SlackUser:
 
 
 class SlackDouble:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host  # where it listens (an address inside a network namespace, in tests/hosts)
         self.users: dict[str, SlackUser] = {}
         for email, locale in DEMO_USERS.items():
             self.add_user(email, locale)
@@ -148,11 +149,11 @@ class SlackDouble:
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+        return f"http://{self.host}:{self._server.server_address[1]}/api/"
 
     def response_url(self, name: str = "r") -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/respond/{name}"
+        return f"http://{self.host}:{self._server.server_address[1]}/respond/{name}"
 
     # --- reading back ---------------------------------------------------------------------------
 
@@ -196,7 +197,7 @@ class SlackDouble:
             def do_POST(self) -> None:
                 double._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((self.host, 0), Handler)
         thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         thread.start()
         try:

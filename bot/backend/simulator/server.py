@@ -500,7 +500,8 @@ class _Front:
             return await receive()
 
         path: str = scope["path"]
-        record = None if path.startswith("/admin") else self._record(scope, headers, body, tid)
+        unrecorded = path.startswith("/admin") or path in ("/healthz", "/readyz")  # not API traffic
+        record = None if unrecorded else self._record(scope, headers, body, tid)
 
         async def send_tracked(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -1083,13 +1084,28 @@ def build_app(
             service.shutdown()
 
     app = Starlette(
-        routes=_routes(service),
+        routes=[*_routes(service), *_health_routes(service)],
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
     app.state.simulator = service
     app.add_middleware(_Front, service=service)
     return app
+
+
+def _health_routes(service: SimulatorService) -> list[Route]:
+    """`/healthz` and `/readyz` for probes: ready once the tenant is loaded (a simulated outage is
+    reported, not hidden: the API then answers 503, as the real one would)."""
+    from bot.ops import health
+
+    async def tenant() -> health.Result:
+        core = service.core
+        users = len(core.tenant.users)
+        outage = " (simulated API outage on)" if core.outage else ""
+        return health.Result(users > 0, f"{users} users loaded{outage}")
+
+    readiness = health.Readiness({"tenant": tenant})
+    return health.routes(lambda: readiness)
 
 
 def serve(

@@ -28,6 +28,8 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.backend.wxcc.config import WxccConfig
+from bot.log import set_tracking_id
+from bot.ops.metrics import record_backend_call
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +182,7 @@ class RestClient:
         except TimeoutError:
             log.warning("%s %s: no connection free in time, tracking id %s", method, url, tid)
             raise NetworkError(tid, maybe_sent=False, detail="PoolTimeout") from None
+        sent = time.monotonic()  # the call's own latency, after its wait for a free connection
         try:
             response = await self._http.request(
                 method,
@@ -190,13 +193,17 @@ class RestClient:
                 timeout=self._config.http_timeout_seconds,
             )
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            record_backend_call(method, url, type(error).__name__, time.monotonic() - sent)
             log.warning("%s %s: cannot connect (%s), tracking id %s", method, url, type(error).__name__, tid)
             raise NetworkError(tid, maybe_sent=False, detail=type(error).__name__) from None
         except httpx.HTTPError as error:
+            record_backend_call(method, url, type(error).__name__, time.monotonic() - sent)
             log.warning("%s %s: no answer (%s), tracking id %s", method, url, type(error).__name__, tid)
             raise NetworkError(tid, maybe_sent=True, detail=type(error).__name__) from None
         finally:
             self._slots.release()
+        record_backend_call(method, url, response.status_code, time.monotonic() - sent)
+        set_tracking_id(response.headers.get("TrackingID") or tid)
         log.debug(
             "%s %s -> %d in %.0f ms, tracking id %s",
             method,

@@ -97,7 +97,23 @@ def build_action_server(services: RasaServices) -> Sanic:
             return json_response(INVALID_BODY, status=400)
         return None
 
+    _readiness_route(app, services)
     return app
+
+
+def _readiness_route(app: Sanic, services: RasaServices) -> None:
+    """`GET /readyz` beside rasa-sdk's `/health` (alive): 200 when the database and the contact
+    center answer, else 503, with what each check found."""
+    from bot.ops.health import Readiness, assistant_checks
+
+    readiness = Readiness(assistant_checks(services.assistant))
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> HTTPResponse:
+        ok, report = await readiness.run()
+        return json_response(
+            {"status": "ready" if ok else "not ready", "checks": report}, status=200 if ok else 503
+        )
 
 
 def serve(services: RasaServices, *, host: str = "127.0.0.1", port: int = 5055) -> None:

@@ -37,10 +37,12 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.assistant import Assistant, Replies, StoredReplies
 from bot.flow.engine import UserMessage
 from bot.flow.replies import Attachment, Reply
+from bot.log import log_context
+from bot.ops.metrics import timed_turn
 from storage import ConversationKey, OutboundRecord, StorageError
 
 from . import blocks as kit
-from .delivery import CHANNEL, Address, Deliveries, Destination, Inbound
+from .delivery import CHANNEL, Address, Deliveries, Destination, Inbound, InFlight
 from .home import HOME_ACTIONS, home_view
 from .identity import Identities, IdentityUnavailable, SlackUser
 from .progress import PostedProgress
@@ -98,6 +100,7 @@ class SlackChannel:
         self._resumed: set[ConversationKey] = set()  # DMs this process has offered to resume (X2)
         self._settling: set[asyncio.Task[None]] = set()  # `settle_later` tasks, kept until done
         self._ims: dict[tuple[str, str], str] = {}  # (workspace, user) -> the bot's DM channel id
+        self.in_flight = InFlight()  # deliveries being run: a graceful stop waits for them
 
     # --- one delivery -----------------------------------------------------------------------------
 
@@ -113,6 +116,18 @@ class SlackChannel:
         """Run a delivery recorded in the inbox as `entry` (None: not recorded), as it arrived or,
         with `replay`, again after a crash (`recovery.py`); its entry is done at the end. An
         exception leaves the entry pending, for a recovery to run it again."""
+        with self.in_flight:
+            await self._run(client, inbound, entry, after=after, replay=replay)
+
+    async def _run(
+        self,
+        client: AsyncWebClient,
+        inbound: Inbound,
+        entry: int | None,
+        *,
+        after: AfterTurn | None,
+        replay: bool,
+    ) -> None:
         if not replay:
             await self.backlog_of(inbound.team_id, inbound.user_id)
         destination = await self._destination(client, inbound)
@@ -187,9 +202,10 @@ class SlackChannel:
                 outbox = self.deliveries.outbox(Address(team_id, user_id, destination, user.locale))
                 # A slow sign-in posts "Signing you in…", which the outcome then replaces.
                 progress = PostedProgress(self, client, destination, user_id, language_of(user.locale))
-                replies = await self.assistant.handle(
-                    key, message, locale=user.locale, outbox=outbox, progress=progress.show
-                )
+                with log_context(channel=CHANNEL, key=key), timed_turn(CHANNEL):
+                    replies = await self.assistant.handle(
+                        key, message, locale=user.locale, outbox=outbox, progress=progress.show
+                    )
                 if not replies:
                     # A retried delivery or a double click: already answered (X2). Replies it left
                     # unposted are the recovery's (or still their owner's): never marked here.

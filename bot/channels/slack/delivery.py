@@ -144,6 +144,34 @@ def process_name() -> str:
     return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
 
 
+class InFlight:
+    """How many deliveries this process is running (`with in_flight:` around each), and a wait for
+    none: a graceful stop lets the turns it acknowledged finish before closing the assistant."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle: asyncio.Event | None = None
+
+    def __enter__(self) -> None:
+        self.count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.count -= 1
+        if self.count == 0 and self._idle is not None:
+            self._idle.set()
+
+    async def drained(self, timeout: float) -> bool:
+        """Wait until no delivery runs, at most `timeout` seconds; whether none runs."""
+        try:
+            async with asyncio.timeout(timeout):
+                while self.count:
+                    self._idle = asyncio.Event()
+                    await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+
 class Deliveries:
     """The inbox and the outbox as one Slack app process uses them (on the assistant's store)."""
 

@@ -76,6 +76,7 @@ class Backlog:
 
     subjects: set[tuple[str, str]] = field(default_factory=set)
     ready_at: datetime | None = None  # when every entry of it is past the grace period
+    recovered: bool = False  # the start-up recovery ran (the readiness check waits for it)
 
 
 def hold_backlog(channel: SlackChannel) -> Backlog:
@@ -110,6 +111,7 @@ async def keep_recovering(channel: SlackChannel, client: AsyncWebClient, backlog
         await _backlog_aged(channel, backlog)
         while await _sweep_safely(channel, client) >= BATCH:
             pass  # a backlog bigger than a batch: all of it before the held users go on
+        backlog.recovered = True
     finally:
         channel.release()
     purged_at = 0.0

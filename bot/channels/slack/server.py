@@ -187,7 +187,7 @@ async def serve_http(
     port: int = DEFAULT_PORT,
     sockets: list[socket.socket] | None = None,
 ) -> None:
-    """`sockets`: listen on these instead of binding (a worker of `--workers N`: slack_workers.py)."""
+    """`sockets`: listen on these instead of binding."""
     import uvicorn
 
     asgi = build_asgi(app, routes=oauth_callback_routes(assistant))

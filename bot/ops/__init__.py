@@ -1,0 +1,1 @@
+"""Running loginbot as a service: health and readiness checks, Prometheus metrics."""
