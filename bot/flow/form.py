@@ -16,22 +16,20 @@ from typing import TYPE_CHECKING
 from bot.backend.port import CallPreference, Role
 from bot.flow import phrasing
 from bot.flow.conversation import Conversation
-from bot.flow.filling import advance, apply_verdict, change, prefill_from_preferences, repeats
+from bot.flow.filling import advance, apply_verdict, change, prefill_from_preferences
+from bot.flow.form_reading import place
 from bot.flow.prompts import prompt
-from bot.flow.readings import mentions_field, read
+from bot.flow.readings import mentions_field
 from bot.flow.replies import Reply, ReplyKind
-from bot.flow.signin import change_field
+from bot.flow.requests import explain
+from bot.flow.signin import change_field, imply_call_preference
 from bot.flow.state import Answers, FlowState, Step
-from bot.flow.steps import LOGIN_STEPS, SPECS, Verdict, complete, default_country_code
+from bot.flow.steps import FIELD_STEPS, LOGIN_STEPS, SPECS, Verdict, complete, default_country_code
 from bot.flow.teams import filter_teams
 
 if TYPE_CHECKING:
     from bot.flow.views import ConversationView
 
-# Values a button or a slot holds as such: never re-read as typed text.
-_PLAIN_VALUES = frozenset(
-    {*(r.value for r in Role), *(o.value for o in CallPreference), "true", "false", "/affirm", "/deny"}
-)
 # The form's fields, in the dialog's order: each sign-in step, named by its value.
 FORM_STEPS: tuple[Step, ...] = tuple(spec.step for spec in LOGIN_STEPS)
 # The recognizer's entity each field maps from, for a message that answers ahead of the questions.
@@ -55,6 +53,7 @@ class FormResult:
     confirmed: bool = False
     ambiguous: str | None = None  # a team name several teams match: the form asks which one
     rejected: tuple[Step, ...] = ()
+    status_asked: bool = False  # "am I signed in?": the channel answers it with the flow's status
 
     def values(self) -> dict[Step, object]:
         return form_values(self.state)
@@ -102,13 +101,18 @@ class FormCall:
         before = form_values(FlowState(answers=answers_of(form.values)))
         if form.prefill:
             prefill_from_preferences(c, explain=True)
+        typed = place(c, dict(form.candidates), form.typed if form.typed is not None else self._typed(form))
+        if typed.explain:
+            explain(c, typed.text, ask_again=False)
+        if typed.reopen is not None and typed.reopen in FIELD_STEPS:
+            change(c, SPECS[typed.reopen])
         rejected: list[Step] = []
         ambiguous: str | None = None
-        candidates = self._placed(form)
-        for step, value in candidates.items():
+        for step, value in typed.candidates.items():
             if value is None:
                 continue
             c.state.step = step
+            imply_call_preference(c, step)
             verdict = self.verdict(step, value)
             if verdict.candidates:
                 ambiguous = str(value)
@@ -117,41 +121,18 @@ class FormCall:
         changed = form_values(c.state) != before
         # A button's text ("Dial number" under "What would you like to change?") may also read as an
         # answer equal to the current one: only an answer that changed something wins over the summary.
-        if form.confirm is not None and not (changed or rejected or ambiguous):
-            self.answer_confirm(form.confirm)
+        quiet = typed.explain or typed.status or typed.reopen is not None
+        if form.confirm is not None and not (changed or rejected or ambiguous or quiet):
+            self.answer_confirm(typed.confirm if typed.confirm is not None else form.confirm)
         else:
             advance(c)
-        return FormResult(c.state, c.replies, self.asked(), self.confirmed, ambiguous, tuple(rejected))
+        result = FormResult(c.state, c.replies, self.asked(), self.confirmed, ambiguous, tuple(rejected))
+        result.status_asked = typed.status
+        return result
 
-    def _placed(self, form: FormInput) -> dict[Step, object]:
-        """The candidates, with what was typed at the question asked read as the flow reads it: an
-        answer to another question ("actually, use the desktop instead" at the team question, a
-        number) goes to that question, never to the one asked."""
-        c = self.c
-        asked = c.state.step
-        candidates = dict(form.candidates)
-        typed = form.typed if form.typed is not None else candidates.get(asked) if asked else None
-        if not isinstance(typed, str) or typed in _PLAIN_VALUES or typed.startswith("/"):
-            return candidates
-        parse = c.recognizer.parse(
-            typed, teams=[t.name for t in self.profile.teams], region=self.profile.default_region
-        )
-        readings = read(c, parse, typed)
-        others = {s: text for s, text in readings.others(asked).items() if not repeats(c, s, text)}
-        if asked is None:
-            others = {s: text for s, text in others.items() if s not in candidates}
-        elif asked in readings.answers:
-            candidates[asked] = readings.answers[asked]  # what the flow reads in it ("extention")
-            others = {
-                step: text for step, text in others.items() if not SPECS[step].answered(c.state.answers)
-            }
-        elif others:
-            candidates.pop(asked, None)
-        for step, text in others.items():
-            if SPECS[step].answered(c.state.answers):
-                change(c, SPECS[step])
-            candidates.setdefault(step, text)
-        return {step: candidates[step] for step in FORM_STEPS if step in candidates}
+    def _typed(self, form: FormInput) -> object:
+        asked = self.c.state.step
+        return form.candidates.get(asked) if asked is not None else None
 
     def asked(self) -> Step | None:
         step = self.c.state.step

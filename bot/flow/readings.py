@@ -120,7 +120,7 @@ def _read_numbers(c: Conversation, text: str, found: dict[Step, str]) -> None:
 def _read_team(c: Conversation, text: str, found: dict[Step, str]) -> None:
     """A team named in a sentence ("... in the VIP team", "l'équipe support"), or said alone at
     another question ("support" at the number question)."""
-    if c.profile is None or not c.profile.teams or (c.state.step is Step.TEAM and Step.TEAM in found):
+    if c.profile is None or not c.profile.teams:
         return
     named = team_words(c.profile.teams).find(text)
     ids = list(dict.fromkeys(match.value for match in named))
@@ -142,12 +142,16 @@ def _alone(c: Conversation, text: str, found: dict[Step, str]) -> bool:
 @functools.cache
 def team_words(teams: tuple[Team, ...]) -> Vocabulary:
     """Each team's name, and its distinctive words ("escalations", "vip"), as phrases of its id."""
-    return Vocabulary.of(**{team.id: _team_phrases(team.name) for team in teams})
+    named = {team.id: _distinctive(team.name) for team in teams}
+    # A word several teams share ("sales") names none of them: the team question asks which one.
+    shared = {w for words in named.values() for w in words if sum(w in other for other in named.values()) > 1}
+    return Vocabulary.of(
+        **{team.id: [team.name, *(w for w in named[team.id] if w not in shared)] for team in teams}
+    )
 
 
-def _team_phrases(name: str) -> list[str]:
-    words = [w for w in normalize(name).split() if len(w) >= MIN_TEAM_WORD and w not in _GENERIC]
-    return [name, *words]
+def _distinctive(name: str) -> list[str]:
+    return [w for w in normalize(name).split() if len(w) >= MIN_TEAM_WORD and w not in _GENERIC]
 
 
 MIN_TEAM_WORD = 3

@@ -31,7 +31,7 @@ def help_(c: Conversation) -> None:
     prompt_if_active(c)
 
 
-def explain(c: Conversation, text: str) -> None:
+def explain(c: Conversation, text: str, *, ask_again: bool = True) -> None:
     """A question about a question or a topic: the explanation, then the same question; nothing
     changes."""
     topic = next((t for t in _TOPICS if contains(text, c.words(f"topic_{t}"))), None)
@@ -42,7 +42,8 @@ def explain(c: Conversation, text: str) -> None:
         c.say(f"help.step.{step.value}")
     else:
         c.say("help.general", choices=c.menu())
-    prompt_if_active(c)
+    if ask_again:
+        prompt_if_active(c)
 
 
 # Topics people ask about, most specific first; each has `words.topic_<name>` and `help.topic.<name>`.

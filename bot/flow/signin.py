@@ -75,7 +75,7 @@ def take_answers(c: Conversation, answers: dict[Step, str], *, changing: bool) -
             continue
         if spec.answered(c.state.answers) and not changing and spec.step is not c.state.step:
             continue
-        _imply_call_preference(c, spec.step)
+        imply_call_preference(c, spec.step)
         if spec.step is Step.AUTO_LOGIN:
             c.state.answers.auto_login = text == "yes"
             taken = True
@@ -87,7 +87,7 @@ def take_answers(c: Conversation, answers: dict[Step, str], *, changing: bool) -
     return taken
 
 
-def _imply_call_preference(c: Conversation, step: Step) -> None:
+def imply_call_preference(c: Conversation, step: Step) -> None:
     """An extension or a number said alone also says how calls are handled."""
     implied = {Step.EXTENSION: CallPreference.EXTENSION, Step.DIAL_NUMBER: CallPreference.DIAL_NUMBER}
     preference = implied.get(step)

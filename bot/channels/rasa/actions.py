@@ -440,6 +440,11 @@ class ValidateLoginForm(LoginbotAction):
         # The message that set these candidates (or opened the form), read as the flow reads it.
         typed = latest_text(tracker.latest_message or {}) if starting or candidates else None
         outcome = validator.run(slots, steps, confirm=confirm, prefill=start.prefill, typed=typed)
+        if outcome.status_asked:
+            status = await assistant.run_flow(
+                self.services.key(email), UserMessage(choice="cmd:status"), language=language
+            )
+            self.say(dispatcher, [r for r in status if r.kind is not ReplyKind.PROMPT])
         self.say(dispatcher, outcome.replies)
         events.extend(SlotSet(slot, value) for slot, value in outcome.slots.items())
         events.append(SlotSet("requested_slot", outcome.requested_slot))

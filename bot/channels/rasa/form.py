@@ -66,6 +66,7 @@ class FormOutcome:
     slots: dict[str, Any] = field(default_factory=dict)  # SlotSet events to return, in order
     replies: list[Reply] = field(default_factory=list)
     requested_slot: str | None = None
+    status_asked: bool = False  # "am I signed in?" was typed: the action answers it with the flow's status
 
 
 class LoginFormValidator:
@@ -164,7 +165,7 @@ class LoginFormValidator:
             replies.append(Reply("rasa.team_ambiguous", text, ReplyKind.PROMPT, which.choices, "team"))
         asked = result.asked
         requested = CONFIRM if asked is Step.CONFIRM else SLOT_OF_STEP.get(asked) if asked else None
-        return FormOutcome(events, replies, requested)
+        return FormOutcome(events, replies, requested, result.status_asked)
 
 
 def take_over_question(
