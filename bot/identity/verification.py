@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
 MAX_EMAIL_LENGTH = 254
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
+_EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 Clock = Callable[[], datetime]
@@ -75,8 +75,10 @@ def identity_catalog() -> Catalog:
 
 
 def normalize_email(text: str) -> str | None:
+    """The address in canonical form (trimmed, casefolded), or None when `text` is not one address.
+    Control characters, NULs and undecodable bytes (surrogates) are never part of an address."""
     email = text.strip().strip("<>").strip().casefold()
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL_LENGTH or not email.isprintable() or not _EMAIL.fullmatch(email):
         return None
     return email
 

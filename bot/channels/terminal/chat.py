@@ -14,33 +14,38 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from typing import TextIO
 from urllib.parse import urlsplit
 
 from bot.assistant import Assistant
-from bot.channels.render import choice_for_text, plain_lines
+from bot.channels.render import plain_lines
 from bot.channels.terminal.identity import prove_email
-from bot.flow.engine import UserMessage
+from bot.channels.terminal.window import Window, terminal_catalog
 from bot.flow.replies import Reply, ReplyKind
-from bot.identity import EmailVerifier
+from bot.identity import EmailVerifier, normalize_email
 from storage import ConversationKey
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "terminal"
 WORKSPACE = "local"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def conversation_key(email: str) -> ConversationKey:
-    return ConversationKey(CHANNEL, WORKSPACE, email.strip().casefold())
+    return ConversationKey(CHANNEL, WORKSPACE, normalize_email(email) or email.strip().casefold())
 
 
 def looks_like_email(text: str) -> bool:
-    return bool(_EMAIL.match(text.strip()))
+    """One valid address: a line with a NUL, a control character or bytes that are not UTF-8 is not."""
+    return normalize_email(text) is not None
+
+
+def _shown(text: str) -> str:
+    """What the user typed, fit to be echoed: printable, short."""
+    printable = "".join(ch if ch.isprintable() else "?" for ch in text[:80])
+    return printable.encode("utf-8", "replace").decode("utf-8")
 
 
 # --- line mode ---------------------------------------------------------------------------------------
@@ -98,7 +103,7 @@ async def run_line_mode(
             return 0
         email = first.strip()
     if not looks_like_email(email):
-        out.write(f"'{email[:80]}' is not an email address. Start again with --user EMAIL.\n")
+        out.write(terminal_catalog().text(language, "not_an_email", email=_shown(email)) + "\n")
         out.flush()
         return 2
     lead: list[str] = []
@@ -106,15 +111,10 @@ async def run_line_mode(
         code, lead = await _prove_in_line_mode(verifier, email, language, stdin, out)
         if code is not None:
             return code
-    key = conversation_key(email)
-    shown = await assistant.open(key, language=language)
-    _print_turn(shown, out, lead)
+    window = Window(assistant, conversation_key(email), language)
+    _print_turn(await window.open(), out, lead)
     for line in stdin:
-        text = line.rstrip("\r\n")
-        choice = choice_for_text(text, shown)
-        message = UserMessage(text=text, choice=choice)
-        shown = await assistant.handle(key, message, language=language)
-        _print_turn(shown, out)
+        _print_turn(await window.handle(line.rstrip("\r\n")), out)
     return 0
 
 
@@ -183,11 +183,10 @@ async def run_interactive(
 
         if not await prove_email(verifier, email, language, ask=ask_code, say=say):
             return 1
-    key = conversation_key(email)
-    shown = await assistant.open(key, language=language)
-    show(shown)
+    window = Window(assistant, conversation_key(email), language)
+    show(await window.open())
     while True:
-        labels = [c.label for r in shown for c in r.choices]
+        labels = [c.label for r in window.shown for c in r.choices]
         completer = FuzzyWordCompleter(labels) if labels else None
         try:
             text = await session.prompt_async("you › ", completer=completer, complete_while_typing=True)
@@ -196,10 +195,7 @@ async def run_interactive(
         except EOFError:
             console.print("[dim]Bye. Your conversation is saved; run loginbot chat again to continue.[/dim]")
             return 0
-        shown = await assistant.handle(
-            key, UserMessage(text=text, choice=choice_for_text(text, shown)), language=language
-        )
-        show(shown)
+        show(await window.handle(text))
 
 
 @contextlib.contextmanager
