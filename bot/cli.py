@@ -153,15 +153,18 @@ def serve_actions(
 ) -> None:
     """Serve the Rasa action server (/webhook, /actions, /health) on the configured backend and store."""
     from bot.app import ConfigurationError
-    from bot.channels.rasa import build_services
-    from bot.channels.rasa.server import serve
+    from bot.channels.rasa import RasaSettings, build_services
+    from bot.channels.rasa.server import ExposedWithoutToken, check_exposure, serve
     from bot.log import configure
     from bot.settings import Settings
 
     try:
         settings = Settings()
         configure(settings.log_level)
+        check_exposure(RasaSettings(), host)
         services = build_services(settings)
+    except ExposedWithoutToken as error:
+        raise _fail(str(error)) from None
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     except ValueError as error:  # pydantic's ValidationError for a malformed setting

@@ -51,6 +51,8 @@ from bot.flow.replies import Reply, ReplyKind
 from bot.flow.state import FlowState, Step
 from bot.flow.troubleshooting import mentioned_name
 from bot.identity import RequestStatus, VerifyStatus, normalize_email
+from bot.limits import MAX_INPUT_CHARS, too_long
+from bot.limits import size as input_size
 from bot.troubleshoot import NotAllowed, TrackingIdNotFound
 from bot.troubleshoot.conversation import answer
 from storage import ConversationKey
@@ -76,6 +78,16 @@ class LoginbotAction(Action):
     ) -> list[EventType]:
         language = "en"
         try:
+            if oversized := _over_the_limit(tracker):
+                # Never parsed: no regular expression, recognizer or flow sees it; the slots holding
+                # it are emptied, so that nothing echoes it back.
+                language = _slot_language(tracker)
+                dispatcher.utter_message(
+                    text=Catalog.default().text(
+                        language, "input.too_long", limit=MAX_INPUT_CHARS, size=oversized[1]
+                    )
+                )
+                return [SlotSet(slot, None) for slot in oversized[0]]
             email = self.identify(tracker)
             language = self.language(tracker, email)
             events = await self.act(dispatcher, tracker, email, language)
@@ -125,6 +137,22 @@ class LoginbotAction(Action):
     def flow_state(self, key: ConversationKey) -> FlowState | None:
         stored = self.services.assistant.store.load_conversation(key)
         return FlowState.model_validate(stored.state) if stored is not None else None
+
+
+def _over_the_limit(tracker: Tracker) -> tuple[list[str], int] | None:
+    """The slots over the one input limit and the largest size over it, when the message's text or any
+    slot is; None when everything is within it."""
+    text = latest_text(tracker.latest_message or {})
+    slots = [name for name, value in (tracker.slots or {}).items() if too_long(value)]
+    sizes = [input_size(tracker.slots[name]) for name in slots]
+    if too_long(text):
+        sizes.append(len(text))
+    return (slots, max(sizes)) if sizes else None
+
+
+def _slot_language(tracker: Tracker) -> str:
+    slot = tracker.get_slot("language")
+    return slot if isinstance(slot, str) and slot in ("en", "fr") else "en"
 
 
 class VerifiedAction(LoginbotAction):
@@ -207,7 +235,9 @@ _TRACKING_ID = re.compile(
     r"\b(?:LOGINBOT-[0-9A-Za-z][0-9A-Za-z-]*|[0-9A-Za-z_]*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
     r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
 )
-_EMAIL_IN_TEXT = re.compile(r"[^@\s<>\"',;:()]+@[^@\s<>\"',;:()]+\.[A-Za-z]{2,}")
+# An address starts where a word starts (the look-behind): without it, every position of a long run
+# of letters would start a scan to its end, quadratic in the text's length.
+_EMAIL_IN_TEXT = re.compile(r"(?<![^@\s<>\"',;:()])[^@\s<>\"',;:()]+@[^@\s<>\"',;:()]+\.[A-Za-z]{2,}")
 
 
 def tracking_id_in(text: str) -> str | None:
