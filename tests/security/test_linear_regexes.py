@@ -31,7 +31,11 @@ from intents import entities, recognizer
 SHORT, LONG = 10_000, 100_000
 # Runs of what the patterns match: letters, digits, separators, the start of an email, a tracking id,
 # a phone number, a Slack mention, a URL-encoded number.
-UNITS = ["a", "@", "a@", "a.", ".a@", "a_", "a-", "1", "1 ", "1.", "1-", "+1", "(1)", "00 ", "LOGINBOT-", "<@U", "%2B1"]
+UNITS = [
+    *("a", "@", "a@", "a.", ".a@", "a_", "a-"),
+    *("1", "1 ", "1.", "1-", "+1", "(1)", "00 ", "%2B1"),
+    *("LOGINBOT-", "<@U"),
+]
 CATALOG = Catalog.default()
 
 
