@@ -59,7 +59,7 @@ def chat(
     ] = None,
 ) -> None:
     """Chat in the terminal, on the configured backend (the embedded simulator by default)."""
-    from bot.app import ConfigurationError, build_assistant
+    from bot.app import ConfigurationError, build_assistant, contact_center_knows
     from bot.channels.terminal.chat import run_chat
     from bot.log import configure
     from bot.settings import Settings
@@ -76,7 +76,9 @@ def chat(
         verifier = None
         if settings.backend == "wxcc":
             identity = IdentitySettings()
-            verifier = EmailVerifier(assistant.store, build_mailer(identity), identity)
+            verifier = EmailVerifier(
+                assistant.store, build_mailer(identity), identity, knows=contact_center_knows(assistant)
+            )
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     except ValueError as error:  # pydantic's ValidationError for a malformed setting

@@ -202,6 +202,18 @@ class StationLogout(FlowCommandAction):
     def choice(self, tracker: Tracker) -> str:
         return "cmd:logout"
 
+    async def act_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str, language: str
+    ) -> list[EventType]:
+        events = await super().act_verified(dispatcher, tracker, email, language)
+        # Signing out ends what this sender id proved: the next sign-in proves the email again.
+        settings = self.services.settings
+        if not settings.trust_email_metadata:
+            self.services.verifier.forget(
+                channel=CHANNEL, subject=tracker.sender_id, workspace=settings.workspace
+            )
+        return events
+
 
 class ShowPreferences(FlowCommandAction):
     action_name = "action_show_preferences"
@@ -560,7 +572,11 @@ class ValidateLoginForm(LoginbotAction):
         sender = tracker.sender_id
         if candidates.get("email") is not None:
             request = await verifier.request_code(
-                channel=CHANNEL, subject=sender, email=str(candidates["email"]), language=language
+                channel=CHANNEL,
+                subject=sender,
+                email=str(candidates["email"]),
+                language=language,
+                workspace=self.services.settings.workspace,
             )
             if request.status is RequestStatus.SENT:
                 self.say_key(
@@ -579,7 +595,10 @@ class ValidateLoginForm(LoginbotAction):
             return None, [SlotSet("email", None), SlotSet("requested_slot", "email")]
         if candidates.get("verification_code") is not None:
             result = verifier.verify(
-                channel=CHANNEL, subject=sender, code=str(candidates["verification_code"])
+                channel=CHANNEL,
+                subject=sender,
+                code=str(candidates["verification_code"]),
+                workspace=self.services.settings.workspace,
             )
             if result.verified and result.email:
                 self.say_key(dispatcher, language, "identity.verified", email=result.email)
