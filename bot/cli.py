@@ -25,6 +25,8 @@ serve_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(serve_app, name="serve")
+keys_app = typer.Typer(help="The secret key that encrypts tokens at rest.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -361,6 +363,45 @@ def _troubleshooter() -> tuple[Any, Any]:
         raise _invalid_setting(error) from None
     admins = settings.admin_emails | {OPERATOR}
     return Troubleshooter(backend, store, admins=admins), backend
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random key for LOGINBOT_SECRET_KEY."""
+    from bot.secrets import Cipher
+
+    typer.echo(Cipher.generate_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored secret with LOGINBOT_SECRET_KEY (it and LOGINBOT_OLD_SECRET_KEY decrypt);
+    then LOGINBOT_OLD_SECRET_KEY may be removed."""
+    from bot.secrets import Cipher, SecretKeyError, check_strength
+    from bot.settings import Settings
+    from storage import StorageError, Store
+
+    try:
+        settings = Settings()
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+        old = settings.old_secret_key.get_secret_value() if settings.old_secret_key else ""
+        cipher = Cipher.from_env({"LOGINBOT_SECRET_KEY": secret})
+        check_strength(secret)
+        cipher = Cipher(secret, old)
+        store = Store.from_url(settings.database_url)
+    except SecretKeyError as error:
+        raise _fail(str(error)) from None
+    except StorageError as error:
+        raise _fail(f"LOGINBOT_DATABASE_URL: cannot open the database ({error})") from None
+    except ValueError as error:
+        raise _invalid_setting(error) from None
+    try:
+        count = store.reencrypt_secrets(cipher.rotate)
+    except SecretKeyError as error:
+        raise _fail(f"{error}: nothing was changed") from None
+    finally:
+        store.close()
+    typer.echo(f"{count} stored secrets re-encrypted with LOGINBOT_SECRET_KEY")
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     simulator_state: str = Field("loginbot-simulator.json", validation_alias="LOGINBOT_SIMULATOR_STATE")
     admins: str = Field("", validation_alias="LOGINBOT_ADMINS")
     secret_key: SecretStr | None = Field(None, validation_alias="LOGINBOT_SECRET_KEY")
+    # The previous key while changing keys: it still decrypts; `loginbot keys rotate` makes it unneeded.
+    old_secret_key: SecretStr | None = Field(None, validation_alias="LOGINBOT_OLD_SECRET_KEY")
     log_level: str = Field("WARNING", validation_alias="LOGINBOT_LOG_LEVEL")
     nlu_threshold: float = Field(0.3, validation_alias="LOGINBOT_NLU_THRESHOLD")
     # Seconds a contact-center call may still be under way: past it, a call whose turn never
