@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: chat test lint bench clean
+.PHONY: chat test lint bench audit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: lint
 # 1,000-user login storm. One of them: `make bench ARGS=turn`; see `python -m bench --help`.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
+
+# Known vulnerabilities in the installed dependencies (pip-audit; needs a network to reach its database).
+audit: $(STAMP)
+	scripts/audit.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache loginbot.db loginbot.db-* loginbot-simulator.json loginbot-outbox.txt

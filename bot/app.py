@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.assistant import Assistant
-from bot.backend.port import ContactCenter
+from bot.backend.port import ContactCenter, FailureReason
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -31,6 +32,18 @@ def build_backend(settings: Settings, store: Store) -> ContactCenter:
         return WxccBackend.from_settings(settings, store=store, redirect_uri=settings.oauth_redirect_uri)
     except ValueError as error:
         raise ConfigurationError(str(error)) from error
+
+
+def contact_center_knows(assistant: Assistant) -> Callable[[str], Awaitable[bool]]:
+    """For the emailed code: whether the contact center has a user with this email. Only a definite
+    "no such user" is a no; when the contact center cannot say (down, or a real tenant that answers
+    only after the user's own sign-in), the code is sent, as before such a check."""
+
+    async def knows(email: str) -> bool:
+        context = await assistant.context_for(email)
+        return context.profile is not None or context.profile_error is not FailureReason.USER_NOT_FOUND
+
+    return knows
 
 
 def build_assistant(settings: Settings | None = None) -> Assistant:

@@ -26,6 +26,10 @@ serve_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(serve_app, name="serve")
+keys_app = typer.Typer(help="The secret key that encrypts tokens at rest.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
 rasa_app = typer.Typer(help="loginbot in a Rasa project.", no_args_is_help=True)
 app.add_typer(rasa_app, name="rasa")
 
@@ -102,7 +106,7 @@ def chat(
     ] = None,
 ) -> None:
     """Chat in the terminal, on the configured backend (the embedded simulator by default)."""
-    from bot.app import ConfigurationError, build_assistant
+    from bot.app import ConfigurationError, build_assistant, contact_center_knows
     from bot.channels.terminal.chat import run_chat
     from bot.log import configure
     from bot.settings import Settings
@@ -119,7 +123,9 @@ def chat(
         verifier = None
         if settings.backend == "wxcc":
             identity = IdentitySettings()
-            verifier = EmailVerifier(assistant.store, build_mailer(identity), identity)
+            verifier = EmailVerifier(
+                assistant.store, build_mailer(identity), identity, knows=contact_center_knows(assistant)
+            )
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     except ValueError as error:  # pydantic's ValidationError for a malformed setting
@@ -196,15 +202,18 @@ def serve_actions(
 ) -> None:
     """Serve the Rasa action server (/webhook, /actions, /health) on the configured backend and store."""
     from bot.app import ConfigurationError
-    from bot.channels.rasa import build_services
-    from bot.channels.rasa.server import serve
+    from bot.channels.rasa import RasaSettings, build_services
+    from bot.channels.rasa.server import ExposedWithoutToken, check_exposure, serve
     from bot.log import configure
     from bot.settings import Settings
 
     try:
         settings = Settings()
         configure(settings.log_level, settings.log_format)
+        check_exposure(RasaSettings(), host)
         services = build_services(settings)
+    except ExposedWithoutToken as error:
+        raise _fail(str(error)) from None
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     except ValueError as error:  # pydantic's ValidationError for a malformed setting
@@ -414,6 +423,45 @@ def _troubleshooter() -> tuple[Any, Any]:
         raise _invalid_setting(error) from None
     admins = settings.admin_emails | {OPERATOR}
     return Troubleshooter(backend, store, admins=admins), backend
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random key for LOGINBOT_SECRET_KEY."""
+    from bot.secrets import Cipher
+
+    typer.echo(Cipher.generate_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored secret with LOGINBOT_SECRET_KEY (it and LOGINBOT_OLD_SECRET_KEY decrypt);
+    then LOGINBOT_OLD_SECRET_KEY may be removed."""
+    from bot.secrets import Cipher, SecretKeyError, check_strength
+    from bot.settings import Settings
+    from storage import StorageError, Store
+
+    try:
+        settings = Settings()
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+        old = settings.old_secret_key.get_secret_value() if settings.old_secret_key else ""
+        cipher = Cipher.from_env({"LOGINBOT_SECRET_KEY": secret})
+        check_strength(secret)
+        cipher = Cipher(secret, old)
+        store = Store.from_url(settings.database_url)
+    except SecretKeyError as error:
+        raise _fail(str(error)) from None
+    except StorageError as error:
+        raise _fail(f"LOGINBOT_DATABASE_URL: cannot open the database ({error})") from None
+    except ValueError as error:
+        raise _invalid_setting(error) from None
+    try:
+        count = store.reencrypt_secrets(cipher.rotate)
+    except SecretKeyError as error:
+        raise _fail(f"{error}: nothing was changed") from None
+    finally:
+        store.close()
+    typer.echo(f"{count} stored secrets re-encrypted with LOGINBOT_SECRET_KEY")
 
 
 def main() -> None:

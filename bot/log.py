@@ -20,8 +20,15 @@ from typing import Any
 ASCII_DIGITS = frozenset("0123456789")
 
 # Phone-like runs: a "+" and digits, or at least 9 digits with separators. Dates (2024-01-02) and clock
-# times keep their shape: they have fewer digits between separators than any phone number.
-_PHONE = re.compile(r"(?<![\w:-])(\+\d[\d\s().-]{5,}\d|\d(?:[\s().-]?\d){8,})(?![\w:-])")
+# times keep their shape: they have fewer digits between separators than any phone number. Separators
+# may be spaced out, and URL-encoded as a form or a query string writes them ("06+12+34", "%2B33%206"):
+# a space (" ", "+", "%20"), a dot, a dash, parentheses.
+_SEP = r"(?:[\s().+-]|%2[0BbDdEe89])"
+_PLUS = r"(?:\+|%2[Bb])"
+_PHONE = re.compile(
+    rf"(?<![\w:%-])({_PLUS}\d(?:{_SEP}{{0,3}}\d){{5,}}|\d(?:{_SEP}{{0,3}}\d){{8,}})(?![\w:-]|%[0-9A-Fa-f]{{2}}\d)"
+)
+_ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
 _SECRET = re.compile(
     r"(?i)\b(bearer\s+[\w.~+/=-]+|xox[abprs]-[\w-]+|xapp-[\w-]+|(?:access|refresh)_token[\"'=:\s]+[\w.~+/=-]+)"
 )
@@ -29,10 +36,12 @@ _SECRET = re.compile(
 
 def _mask_phone(match: re.Match[str]) -> str:
     text = match.group(1)
-    digits = [c for c in text if c in ASCII_DIGITS]
+    decoded = _ENCODED.sub(" ", text[3:] if text[:3] in ("%2B", "%2b") else text)
+    digits = [c for c in decoded if c in ASCII_DIGITS]
     if len(digits) < 7:
         return text  # too short to be a phone number: ids, counts, timings
-    return ("+" if text.startswith("+") else "") + "*" * (len(digits) - 2) + "".join(digits[-2:])
+    plus = text.startswith(("+", "%2B", "%2b"))
+    return ("+" if plus else "") + "*" * (len(digits) - 2) + "".join(digits[-2:])
 
 
 def redact(text: str) -> str:

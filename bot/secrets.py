@@ -11,8 +11,14 @@ The key comes from `LOGINBOT_SECRET_KEY`. Two forms are accepted:
   salt `loginbot/secret-key/v1` and the info `loginbot token encryption`. HKDF is not a password
   hash: the passphrase must carry enough entropy on its own (a long random string, not a word).
 
-Changing the key makes every stored token unreadable: `decrypt` raises `SecretKeyError`, and the
-OAuth layer treats the user as not authorized yet (they authorize again in the browser).
+Rotation: the new key goes in `LOGINBOT_SECRET_KEY` and the previous one in
+`LOGINBOT_OLD_SECRET_KEY` (a separate variable: a passphrase may contain any character, so no
+separator could split a list safely). The new key encrypts, both decrypt, and `loginbot keys rotate`
+re-encrypts what is stored with the new one, after which the old one may go.
+
+A key check (a known value encrypted with the key) is stored with the data: a start-up with a key
+that cannot read it stops with a clear message and deletes nothing. A passphrase must be at least
+32 characters with some variety (a Fernet key always qualifies): `x` is not a key.
 """
 
 from __future__ import annotations
@@ -20,15 +26,19 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from typing import Final
+from typing import Final, Protocol
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 SECRET_KEY_ENV: Final = "LOGINBOT_SECRET_KEY"
+OLD_SECRET_KEY_ENV: Final = "LOGINBOT_OLD_SECRET_KEY"
 _SALT: Final = b"loginbot/secret-key/v1"
 _INFO: Final = b"loginbot token encryption"
+MIN_PASSPHRASE_CHARS: Final = 32
+MIN_DISTINCT_CHARS: Final = 10
+KEY_CHECK: Final = "loginbot key check v1"
 
 
 class SecretKeyError(Exception):
@@ -49,11 +59,34 @@ def _fernet_key(secret: str) -> bytes:
     return base64.urlsafe_b64encode(derived)
 
 
-class Cipher:
-    """Encrypts and decrypts short strings with one application key."""
+def _is_fernet_key(secret: str) -> bool:
+    raw = secret.strip().encode("utf-8")
+    try:
+        return len(raw) == 44 and len(base64.urlsafe_b64decode(raw)) == 32
+    except (binascii.Error, ValueError):
+        return False
 
-    def __init__(self, secret: str) -> None:
-        self._fernet = Fernet(_fernet_key(secret))
+
+def check_strength(*secrets: str) -> None:
+    """`SecretKeyError` naming what is wrong when a key is too weak."""
+    for secret in secrets:
+        key = secret.strip()
+        if _is_fernet_key(key):
+            continue
+        if len(key) < MIN_PASSPHRASE_CHARS or len(set(key)) < MIN_DISTINCT_CHARS:
+            raise SecretKeyError(
+                f"{SECRET_KEY_ENV} is too weak: use a Fernet key (`loginbot keys generate`) or a random"
+                f" passphrase of at least {MIN_PASSPHRASE_CHARS} characters"
+            )
+
+
+class Cipher:
+    """Encrypts with the application key; decrypts with it or with the `old` keys (rotation)."""
+
+    def __init__(self, secret: str, *old: str) -> None:
+        keys = [secret, *(key for key in old if key.strip())]
+        self._fernet = MultiFernet([Fernet(_fernet_key(key)) for key in keys])
+        self.keys = len(keys)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Cipher:
@@ -71,6 +104,13 @@ class Cipher:
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
 
+    def rotate(self, ciphertext: str) -> str:
+        """The same secret encrypted with the first key (`SecretKeyError` when no key reads it)."""
+        try:
+            return self._fernet.rotate(ciphertext.encode("ascii")).decode("ascii")
+        except (InvalidToken, UnicodeError) as exc:
+            raise SecretKeyError(f"cannot decrypt a stored secret with any key of {SECRET_KEY_ENV}") from exc
+
     def decrypt(self, ciphertext: str) -> str:
         try:
             return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
@@ -79,3 +119,27 @@ class Cipher:
                 f"cannot decrypt a stored secret: {SECRET_KEY_ENV} differs from the key it was encrypted"
                 " with, or the stored value was altered"
             ) from exc
+
+
+class KeyCheckStore(Protocol):
+    def load_key_check(self, name: str = ...) -> str | None: ...
+    def save_key_check(self, value: str, name: str = ...) -> None: ...
+
+
+def check_key(store: KeyCheckStore, cipher: Cipher) -> None:
+    """Stop (`SecretKeyError`) when the stored key check cannot be read with these keys; store one
+    when there is none yet. Nothing is deleted either way."""
+    stored = store.load_key_check()
+    if stored is None:
+        store.save_key_check(cipher.encrypt(KEY_CHECK))
+        return
+    try:
+        readable = cipher.decrypt(stored) == KEY_CHECK
+    except SecretKeyError:
+        readable = False
+    if not readable:
+        raise SecretKeyError(
+            f"{SECRET_KEY_ENV} is not the key the stored tokens were encrypted with: nothing was changed or"
+            " deleted. Set the previous key (to change keys: the new one in LOGINBOT_SECRET_KEY, the previous"
+            " one in LOGINBOT_OLD_SECRET_KEY, then run `loginbot keys rotate`)"
+        )

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     simulator_state: str = Field("loginbot-simulator.json", validation_alias="LOGINBOT_SIMULATOR_STATE")
     admins: str = Field("", validation_alias="LOGINBOT_ADMINS")
     secret_key: SecretStr | None = Field(None, validation_alias="LOGINBOT_SECRET_KEY")
+    # The previous key while changing keys: it still decrypts; `loginbot keys rotate` makes it unneeded.
+    old_secret_key: SecretStr | None = Field(None, validation_alias="LOGINBOT_OLD_SECRET_KEY")
     log_level: str = Field("WARNING", validation_alias="LOGINBOT_LOG_LEVEL")
     # `json`: one JSON object per line (time, level, logger, message, channel, conversation hash,
     # tracking id), for a log pipeline; `text`: one readable line.

@@ -34,6 +34,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
+from storage.files import create_private, warn_if_shared
+
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
 
 WRITE_OPTION: Final = "loginbot_write"
@@ -75,7 +77,12 @@ def _make_sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         kwargs.setdefault("poolclass", StaticPool)
     elif url.database:
         # `sqlite:///.loginbot/loginbot.db` on a fresh checkout: create the folder, not just the file.
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        database = Path(url.database).expanduser()
+        database.parent.mkdir(parents=True, exist_ok=True)
+        # Private from the start: SQLite gives its -wal and -shm files the database file's mode.
+        create_private(database)
+        for companion in ("-wal", "-shm"):
+            warn_if_shared(database.with_name(database.name + companion))
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     memory = is_sqlite_memory(url)
 

@@ -210,14 +210,27 @@ class VerificationRequestRow(SQLModel, table=True):
 
 
 class IdentityBindingRow(SQLModel, table=True):
-    """The email a chat user (channel, subject) proved with a code."""
+    """The email a chat user (channel, workspace, subject) proved with a code; `last_seen_at` is when
+    it was last used (a binding idle for too long no longer counts)."""
 
     __tablename__ = "identity_bindings"
 
     channel: str = Field(primary_key=True)
+    workspace: str = Field(primary_key=True)
     subject: str = Field(primary_key=True)
     email: str
     verified_at: datetime = _timestamp()
+    last_seen_at: datetime = _timestamp()
+
+
+class KeyCheckRow(SQLModel, table=True):
+    """A known value encrypted with the secret key: a start-up with another key is stopped."""
+
+    __tablename__ = "key_checks"
+
+    name: str = Field(primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _timestamp()
 
 
 class DeliveryInboxRow(SQLModel, table=True):
@@ -292,6 +305,7 @@ pending_authorizations = table(PendingAuthorizationRow)
 email_challenges = table(EmailChallengeRow)
 verification_requests = table(VerificationRequestRow)
 identity_bindings = table(IdentityBindingRow)
+key_checks = table(KeyCheckRow)
 delivery_inbox = table(DeliveryInboxRow)
 reply_outbox = table(ReplyOutboxRow)
 

@@ -155,6 +155,8 @@ class IdentityBindingRecord:
     subject: str
     email: str
     verified_at: datetime | None = None
+    workspace: str = ""
+    last_seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)

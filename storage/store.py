@@ -35,6 +35,7 @@ from storage.models import (
     delivery_inbox,
     email_challenges,
     identity_bindings,
+    key_checks,
     oauth_tokens,
     pending_authorizations,
     preferences,
@@ -774,20 +775,24 @@ class Store:
             return int(connection.execute(statement).scalar_one())
 
     def bind_identity(self, record: IdentityBindingRecord) -> None:
-        """Record that `subject` proved `email` (replacing any earlier binding) and drop the challenge."""
+        """Record that `subject` proved `email` in its workspace (replacing any earlier binding there)
+        and drop the challenge."""
         now = self._now()
         values = {
             "channel": record.channel,
+            "workspace": record.workspace,
             "subject": record.subject,
             "email": record.email,
             "verified_at": now,
+            "last_seen_at": now,
         }
+        c = identity_bindings.c
         statement = (
             self._upsert(identity_bindings)
             .values(values)
             .on_conflict_do_update(
-                index_elements=[identity_bindings.c.channel, identity_bindings.c.subject],
-                set_={"email": record.email, "verified_at": now},
+                index_elements=[c.channel, c.workspace, c.subject],
+                set_={"email": record.email, "verified_at": now, "last_seen_at": now},
             )
         )
         where = and_(
@@ -797,18 +802,90 @@ class Store:
             connection.execute(statement)
             connection.execute(delete(email_challenges).where(where))
 
-    def load_identity(self, *, channel: str, subject: str) -> IdentityBindingRecord | None:
-        where = and_(identity_bindings.c.channel == channel, identity_bindings.c.subject == subject)
+    def load_identity(
+        self, *, channel: str, subject: str, workspace: str = ""
+    ) -> IdentityBindingRecord | None:
+        c = identity_bindings.c
+        where = and_(c.channel == channel, c.workspace == workspace, c.subject == subject)
         with self._reading("load the identity") as connection:
             row = connection.execute(select(identity_bindings).where(where)).mappings().first()
         if row is None:
             return None
-        return IdentityBindingRecord(row["channel"], row["subject"], row["email"], row["verified_at"])
+        return IdentityBindingRecord(
+            row["channel"],
+            row["subject"],
+            row["email"],
+            row["verified_at"],
+            row["workspace"],
+            row["last_seen_at"],
+        )
 
-    def delete_identity(self, *, channel: str, subject: str) -> bool:
-        where = and_(identity_bindings.c.channel == channel, identity_bindings.c.subject == subject)
+    def touch_identity(self, *, channel: str, subject: str, workspace: str = "") -> None:
+        """The binding was used just now: its idle time starts again."""
+        c = identity_bindings.c
+        where = and_(c.channel == channel, c.workspace == workspace, c.subject == subject)
+        with self._writing("touch the identity") as connection:
+            connection.execute(update(identity_bindings).where(where).values(last_seen_at=self._now()))
+
+    def delete_identity(self, *, channel: str, subject: str, workspace: str | None = None) -> bool:
+        """Forget the subject's binding (in `workspace`, or in all of them); True when there was one."""
+        c = identity_bindings.c
+        where = and_(c.channel == channel, c.subject == subject)
+        if workspace is not None:
+            where = and_(where, c.workspace == workspace)
         with self._writing("delete the identity") as connection:
             return bool(connection.execute(delete(identity_bindings).where(where)).rowcount)
+
+    # -- the encryption key check ------------------------------------------------------------------
+
+    def load_key_check(self, name: str = "secret_key") -> str | None:
+        with self._reading("load the key check") as connection:
+            value = connection.execute(select(key_checks.c.value).where(key_checks.c.name == name)).first()
+        return None if value is None else str(value[0])
+
+    def save_key_check(self, value: str, name: str = "secret_key") -> None:
+        values = {"name": name, "value": value, "updated_at": self._now()}
+        statement = (
+            self._upsert(key_checks)
+            .values(values)
+            .on_conflict_do_update(
+                index_elements=[key_checks.c.name], set_={"value": value, "updated_at": values["updated_at"]}
+            )
+        )
+        with self._writing("save the key check") as connection:
+            connection.execute(statement)
+
+    def reencrypt_secrets(self, transform: Callable[[str], str]) -> int:
+        """Apply `transform` (decrypt with any key, encrypt with the first) to every stored secret, in
+        one transaction: all are re-encrypted, or none (any exception rolls back). Returns how many."""
+        count = 0
+        with self._writing("re-encrypt the stored secrets") as connection:
+            tokens = connection.execute(select(oauth_tokens)).mappings().all()
+            for row in tokens:
+                refresh = row["refresh_token_encrypted"]
+                connection.execute(
+                    update(oauth_tokens)
+                    .where(oauth_tokens.c.email == row["email"])
+                    .values(
+                        access_token_encrypted=transform(row["access_token_encrypted"]),
+                        refresh_token_encrypted=transform(refresh) if refresh else None,
+                    )
+                )
+                count += 1 + bool(refresh)
+            for row in connection.execute(select(pending_authorizations)).mappings().all():
+                connection.execute(
+                    update(pending_authorizations)
+                    .where(pending_authorizations.c.state == row["state"])
+                    .values(verifier_encrypted=transform(row["verifier_encrypted"]))
+                )
+                count += 1
+            for row in connection.execute(select(key_checks)).mappings().all():
+                connection.execute(
+                    update(key_checks)
+                    .where(key_checks.c.name == row["name"])
+                    .values(value=transform(row["value"]))
+                )
+        return count
 
     # -- the durable inbox and the reply outbox (issue 7) ----------------------------------------
     #

@@ -19,8 +19,9 @@ from bot.flow.effects import (
 )
 from bot.flow.replies import Reply
 from bot.flow.state import FlowState, SavedPreferences
+from bot.limits import MAX_INPUT_CHARS
 
-MAX_MESSAGE_CHARS = 2000  # longer messages are refused with a clear answer, never processed (X1)
+MAX_MESSAGE_CHARS = MAX_INPUT_CHARS  # longer messages are refused with a clear answer, never processed
 MAX_ERRORS = 3  # after this many unusable answers in a row, offer a way out
 IN_FLIGHT_GRACE = timedelta(seconds=60)  # a backend call older than this is assumed interrupted (X2)
 CONFIDENT = 0.5  # intent confidence needed for commands that change the course of the dialog

@@ -17,6 +17,9 @@ class ConversationView:
     deliveries: tuple[str, ...] = ()
     pending_national: str | None = None  # a national number waiting for its country code
     team_candidates: tuple[str, ...] = ()  # the team ids a "which one?" offers
+    choices: tuple[str, ...] = ()  # the values of the numbered choices last shown
+    purpose: str = "login"  # signing in, or only editing the saved preferences
+    editing: Step | None = None  # an answer being changed
     state: FlowState = field(repr=False, compare=False, default_factory=FlowState)
 
     @property
@@ -36,5 +39,8 @@ def view_of(state: FlowState) -> ConversationView:
         deliveries=tuple(state.deliveries),
         pending_national=state.answers.pending_national,
         team_candidates=tuple(state.team_candidates),
+        choices=tuple(state.choices),
+        purpose=state.purpose.value,
+        editing=state.editing,
         state=state,
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.identity.settings import IdentitySettings
+from storage.files import open_private_append
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ class SmtpMailer:
 
 
 class OutboxMailer:
-    """Appends each message to a local file: the embedded default, for demos and the terminal."""
+    """Appends each message to a local file: the embedded default, for demos and the terminal. The
+    file holds codes: it is created readable by its owner only."""
 
     _lock = threading.Lock()
 
@@ -87,7 +89,7 @@ class OutboxMailer:
     def _append(self, message: EmailMessage) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         try:
-            with self._lock, self.path.open("a", encoding="utf-8") as outbox:
+            with self._lock, open(open_private_append(self.path), "a", encoding="utf-8") as outbox:
                 outbox.write(f"--- {stamp}\n{message.as_string()}\n")
         except OSError as error:
             raise MailError("the outbox file cannot be written") from error

@@ -27,7 +27,9 @@ class IdentitySettings(BaseSettings):
 
     code_ttl_seconds: int = Field(600, ge=60, validation_alias="LOGINBOT_CODE_TTL_SECONDS")
     code_tries: int = Field(5, ge=1, validation_alias="LOGINBOT_CODE_TRIES")
-    # Rate limits: codes sent per chat user in 15 minutes, and per email address in an hour.
+    # A proven email stops counting for a chat user after this long without use (8 hours).
+    identity_idle_seconds: int = Field(28800, ge=60, validation_alias="LOGINBOT_IDENTITY_IDLE_SECONDS")
+    # Rate limits: codes per chat user in 15 minutes, and per chat user and address in an hour.
     codes_per_sender: int = Field(3, ge=1, validation_alias="LOGINBOT_CODES_PER_SENDER")
     sender_window_seconds: int = Field(900, ge=1, validation_alias="LOGINBOT_CODES_SENDER_WINDOW")
     codes_per_email: int = Field(5, ge=1, validation_alias="LOGINBOT_CODES_PER_EMAIL")

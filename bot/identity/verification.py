@@ -2,9 +2,13 @@
 
 A code is random (`secrets`), stored only as a salted scrypt hash (peppered with
 `LOGINBOT_SECRET_KEY` when set), expires after ten minutes, allows five tries, and is single use.
-Requests are rate limited per chat user and per email address. Once proven, the email is bound
-to the chat user's id (`subject`) in its channel; the binding lives in the store, so every process
-and every restart sees it. The code is never logged.
+Codes go only to addresses the contact center knows (`knows`); an unknown address gets the same
+answer and no mail, so the answer tells nothing about who has an account. Requests are rate limited
+per chat user, and per chat user and address: one requester cannot use up another's quota, so no
+one can lock anyone else out; each refusal is audit-logged. Once proven, the email is bound to the
+chat user's id (`subject`) in its channel and workspace; the binding lives in the store, so every
+process and every restart sees it, lapses after `identity_idle_seconds` without use, and is dropped
+when the user asks for a new code or signs out. The code is never logged.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -31,10 +35,13 @@ log = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
 MAX_EMAIL_LENGTH = 254
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
+_EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 Clock = Callable[[], datetime]
+Knows = Callable[[str], Awaitable[bool]]  # whether the contact center has a user with this email
+audit = logging.getLogger("loginbot.audit")
+_TOUCH_EVERY = timedelta(minutes=1)  # a binding's last use is written at most this often
 
 
 class RequestStatus(StrEnum):
@@ -76,8 +83,10 @@ def identity_catalog() -> Catalog:
 
 
 def normalize_email(text: str) -> str | None:
+    """The address in canonical form (trimmed, casefolded), or None when `text` is not one address.
+    Control characters, NULs and undecodable bytes (surrogates) are never part of an address."""
     email = text.strip().strip("<>").strip().casefold()
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+    if len(email) > MAX_EMAIL_LENGTH or not email.isprintable() or not _EMAIL.fullmatch(email):
         return None
     return email
 
@@ -102,8 +111,10 @@ class EmailVerifier:
         settings: IdentitySettings | None = None,
         *,
         clock: Clock | None = None,
+        knows: Knows | None = None,
     ) -> None:
         self.store = store
+        self._knows = knows
         self.mailer = mailer
         self.settings = settings or IdentitySettings()
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
@@ -118,25 +129,47 @@ class EmailVerifier:
     def text(self, language: str | None, key: str, **params: object) -> str:
         return self.catalog.text(language, key, **params)
 
-    def bound_email(self, *, channel: str, subject: str) -> str | None:
-        binding = self.store.load_identity(channel=channel, subject=subject)
-        return binding.email if binding else None
+    def bound_email(self, *, channel: str, subject: str, workspace: str = "") -> str | None:
+        """The email `subject` proved in this channel and workspace, while the binding is not idle for
+        longer than `identity_idle_seconds` (each use restarts the count); None otherwise."""
+        binding = self.store.load_identity(channel=channel, subject=subject, workspace=workspace)
+        if binding is None:
+            return None
+        now = self._clock()
+        seen = binding.last_seen_at or binding.verified_at or now
+        if now - seen > timedelta(seconds=self.settings.identity_idle_seconds):
+            self.store.delete_identity(channel=channel, subject=subject, workspace=workspace)
+            log.info("identity of %s lapsed after being idle", mask_email(binding.email))
+            return None
+        if now - seen >= _TOUCH_EVERY:
+            self.store.touch_identity(channel=channel, subject=subject, workspace=workspace)
+        return binding.email
 
-    def forget(self, *, channel: str, subject: str) -> None:
-        self.store.delete_identity(channel=channel, subject=subject)
+    def forget(self, *, channel: str, subject: str, workspace: str | None = None) -> None:
+        """Sign-out: the binding (in `workspace`, or in every one) and any pending code are dropped."""
+        self.store.delete_identity(channel=channel, subject=subject, workspace=workspace)
         self.store.delete_email_challenge(channel=channel, subject=subject)
 
     async def request_code(
-        self, *, channel: str, subject: str, email: str, language: str | None = None
+        self, *, channel: str, subject: str, email: str, language: str | None = None, workspace: str = ""
     ) -> CodeRequest:
         address = normalize_email(email)
         if address is None:
             return CodeRequest(RequestStatus.INVALID_EMAIL)
-        if self._rate_limited(channel, subject, address):
-            log.info("verification code refused for %s: rate limited", mask_email(address))
+        # Asking for a code is asking to be someone (again): whatever this id proved before is dropped.
+        self.store.delete_identity(channel=channel, subject=subject, workspace=workspace)
+        if why := self._rate_limited(channel, subject, address):
+            audit.warning(
+                "verification code refused (%s): %s %s asked for %s",
+                why,
+                channel,
+                subject[:64],
+                mask_email(address),
+            )
             record_code("refused")
             return CodeRequest(RequestStatus.RATE_LIMITED, address)
-        code = new_code()
+        known = self._knows is None or await self._knows(address)
+        code = new_code() if known else secrets.token_hex(16)  # never mailed, never matched
         salt = secrets.token_bytes(16)
         self.store.save_email_challenge(
             EmailChallengeRecord(
@@ -149,6 +182,10 @@ class EmailVerifier:
                 tries_left=self.settings.code_tries,
             )
         )
+        if not known:
+            # The same answer as for a known address, and no mail: no one learns who has an account.
+            log.info("no verification code mailed to %s: not a contact-center user", mask_email(address))
+            return CodeRequest(RequestStatus.SENT, address)
         try:
             await self.mailer.send(self._message(address, code, language))
         except MailError:
@@ -159,7 +196,7 @@ class EmailVerifier:
         record_code("sent")
         return CodeRequest(RequestStatus.SENT, address)
 
-    def verify(self, *, channel: str, subject: str, code: str) -> Verification:
+    def verify(self, *, channel: str, subject: str, code: str, workspace: str = "") -> Verification:
         typed = "".join(ch for ch in code if not ch.isspace())
         challenge = self.store.load_email_challenge(channel=channel, subject=subject)
         if challenge is None:
@@ -175,7 +212,9 @@ class EmailVerifier:
             return Verification(VerifyStatus.TOO_MANY_TRIES)
         expected = spent.code_hash
         if hmac.compare_digest(self._hash(typed, base64.b64decode(spent.salt)), expected):
-            self.store.bind_identity(IdentityBindingRecord(channel, subject, spent.email))
+            self.store.bind_identity(
+                IdentityBindingRecord(channel, subject, spent.email, workspace=workspace)
+            )
             log.info("identity verified for %s", mask_email(spent.email))
             return Verification(VerifyStatus.VERIFIED, spent.email)
         left = spent.tries_left - 1
@@ -184,18 +223,23 @@ class EmailVerifier:
             return Verification(VerifyStatus.TOO_MANY_TRIES)
         return Verification(VerifyStatus.WRONG, tries_left=left)
 
-    def _rate_limited(self, channel: str, subject: str, email: str) -> bool:
+    def _rate_limited(self, channel: str, subject: str, email: str) -> str | None:
+        """Why this request is over a quota, or None. Both quotas count this requester's own requests:
+        codes it asked for (any address), and codes it asked for this address."""
         now = self._clock()
         settings = self.settings
         by_sender = self.store.count_verification_requests(
             since=now - timedelta(seconds=settings.sender_window_seconds), channel=channel, subject=subject
         )
         if by_sender >= settings.codes_per_sender:
-            return True
-        by_email = self.store.count_verification_requests(
-            since=now - timedelta(seconds=settings.email_window_seconds), email=email
+            return "requester quota"
+        by_pair = self.store.count_verification_requests(
+            since=now - timedelta(seconds=settings.email_window_seconds),
+            channel=channel,
+            subject=subject,
+            email=email,
         )
-        return by_email >= settings.codes_per_email
+        return "requester and address quota" if by_pair >= settings.codes_per_email else None
 
     def _hash(self, code: str, salt: bytes) -> str:
         digest = hashlib.scrypt(code.encode("ascii"), salt=salt + self._pepper, **_SCRYPT)

@@ -19,7 +19,7 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from bot.channels.rasa.form import REQUIRED_SLOTS
-from bot.channels.rasa.server import INVALID_BODY, _problem
+from bot.channels.rasa.server import INVALID_BODY, problem
 from tests.rasa.support import Conversation, Rig, running_server
 
 from .profile import PROPERTY
@@ -167,11 +167,11 @@ def test_any_webhook_body_gets_a_clean_answer(rig: Rig, body: tuple[bytes, dict[
     except (ValueError, zlib.error):
         decoded = None
         assert response.status_code == 400, response.text[:300]
-    if decoded is not None and _problem(decoded) is not None:
+    if decoded is not None and problem(decoded) is not None:
         assert (response.status_code, response.json()) == (400, INVALID_BODY)
 
 
 @PROPERTY
 @given(value=json_values)
 def test_the_body_check_never_raises(value: Any) -> None:
-    assert _problem(value) is None or isinstance(_problem(value), str)
+    assert problem(value) is None or isinstance(problem(value), str)

@@ -30,6 +30,7 @@ TABLES = {
     "email_challenges",
     "verification_requests",
     "identity_bindings",
+    "key_checks",
     "delivery_inbox",
     "reply_outbox",
 }
@@ -43,7 +44,8 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "versions" / "0002_oauth_tokens.py").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0003_email_identity.py").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0004_delivery_inbox_outbox.py").is_file()
-    assert head_revision() == "0004"
+    assert (MIGRATIONS_DIR / "versions" / "0005_security.py").is_file()
+    assert head_revision() == "0005"
 
 
 def test_start_up_migrates_an_empty_database_to_head(backend: Backend) -> None:
@@ -71,7 +73,7 @@ def test_a_second_start_up_is_a_no_op_and_keeps_the_data(backend: Backend) -> No
     engine = make_engine(backend.url)
     try:
         with engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [("0004",)]
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").all() == [("0005",)]
     finally:
         engine.dispose()
 
@@ -117,7 +119,7 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
         assert current_revision(engine) is None
         assert not TABLES & set(inspect(engine).get_table_names())
         command.upgrade(alembic_config(url=url), "head")
-        assert current_revision(engine) == "0004"
+        assert current_revision(engine) == "0005"
     finally:
         engine.dispose()
 

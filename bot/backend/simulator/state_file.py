@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.backend.port import StationSession
+from storage.files import warn_if_shared
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class SavedState:
 
 def load_state(path: Path) -> SavedState | None:
     """The saved state, or None when there is none or it is unusable (with a warning, never a crash)."""
+    warn_if_shared(path)
     if not path.exists():
         return None
     try:

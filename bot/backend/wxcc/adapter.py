@@ -50,7 +50,7 @@ from bot.backend.wxcc.oauth import OAuth, TokenStore, normalize_email
 from bot.backend.wxcc.rest import ApiError, NetworkError, RestClient, TokenSource, new_tracking_id
 from bot.backend.wxcc.transport import AiohttpTransport
 from bot.flow.numbers import mask
-from bot.secrets import Cipher
+from bot.secrets import Cipher, SecretKeyError, check_key, check_strength
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -150,7 +150,14 @@ class WxccBackend:
             redirect_uri=redirect_uri,
             max_connections=settings.wxcc_max_connections,
         )
-        cipher = Cipher(settings.secret_key.get_secret_value())
+        try:
+            key = settings.secret_key.get_secret_value()
+            old = settings.old_secret_key.get_secret_value() if settings.old_secret_key else ""
+            check_strength(key)
+            cipher = Cipher(key, old)
+            check_key(store, cipher)
+        except SecretKeyError as error:
+            raise ValueError(str(error)) from None
         return cls(config, tokens=OAuth(config, store=store, cipher=cipher), http=http)
 
     # -- plumbing -----------------------------------------------------------------------------------

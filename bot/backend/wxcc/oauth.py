@@ -64,6 +64,10 @@ class TokenStore(Protocol):
 
     def take_pending_authorization(self, *, state: str) -> PendingAuthorizationRecord | None: ...
 
+    def load_key_check(self, name: str = ...) -> str | None: ...
+
+    def save_key_check(self, value: str, name: str = ...) -> None: ...
+
 
 class AuthorizationError(Exception):
     """The browser's callback cannot complete an authorization; the message is safe to show."""
@@ -236,8 +240,12 @@ class OAuth:
                 else None
             )
         except SecretKeyError:
-            log.warning("stored tokens of %s cannot be decrypted (secret key changed?): dropped", email)
-            self._delete(email)
+            # Kept: the key check passed at start-up, so this one value is altered or was written with
+            # a key no longer listed; a new authorization replaces it, a restored key reads it again.
+            log.warning(
+                "stored tokens of %s cannot be decrypted: the user is asked to authorize again", email
+            )
+            self._tokens.pop(email, None)
             raise self.authorization_required(email) from None
         tokens = TokenSet(access, refresh, record.expires_at, record.scopes)
         self._tokens[email] = tokens

@@ -27,12 +27,14 @@ def build_services(
 ) -> RasaServices:
     """The same store and backend as every channel (`bot.app.build_assistant`), plus the verifier and
     the troubleshooter (administrators: `LOGINBOT_ADMINS` and the tenant's admin role, T9)."""
-    from bot.app import build_assistant
+    from bot.app import build_assistant, contact_center_knows
     from bot.identity import EmailVerifier, IdentitySettings, build_mailer
     from bot.settings import Settings
 
     settings = settings or Settings()
     assistant = build_assistant(settings)
     identity = identity_settings or IdentitySettings()
-    verifier = EmailVerifier(assistant.store, build_mailer(identity), identity)
+    verifier = EmailVerifier(
+        assistant.store, build_mailer(identity), identity, knows=contact_center_knows(assistant)
+    )
     return RasaServices(assistant, verifier, rasa_settings or RasaSettings(), assistant.troubleshooter)

@@ -55,6 +55,8 @@ from bot.flow.state import Step
 from bot.flow.troubleshooting import mentioned_name
 from bot.flow.views import ConversationView
 from bot.identity import RequestStatus, VerifyStatus, normalize_email
+from bot.limits import MAX_INPUT_CHARS, too_long
+from bot.limits import size as input_size
 from bot.troubleshoot import NotAllowed, TrackingIdNotFound
 from bot.troubleshoot.conversation import answer
 from storage import ConversationKey
@@ -92,6 +94,16 @@ class LoginbotAction(Action, metaclass=ABCMeta):
         language = "en"
         reset = _INTENT_PREFIX.set("")
         try:
+            if oversized := _over_the_limit(tracker):
+                # Never parsed: no regular expression, recognizer or flow sees it; the slots holding
+                # it are emptied, so that nothing echoes it back.
+                language = _slot_language(tracker)
+                dispatcher.utter_message(
+                    text=Catalog.default().text(
+                        language, "input.too_long", limit=MAX_INPUT_CHARS, size=oversized[1]
+                    )
+                )
+                return [SlotSet(slot, None) for slot in oversized[0]]
             _INTENT_PREFIX.set(self.intent_prefix(domain))
             email = self.identify(tracker)
             language = self.language(tracker, email)
@@ -149,6 +161,22 @@ class LoginbotAction(Action, metaclass=ABCMeta):
         return self.services.assistant.view(key)
 
 
+def _over_the_limit(tracker: Tracker) -> tuple[list[str], int] | None:
+    """The slots over the one input limit and the largest size over it, when the message's text or any
+    slot is; None when everything is within it."""
+    text = latest_text(tracker.latest_message or {})
+    slots = [name for name, value in (tracker.slots or {}).items() if too_long(value)]
+    sizes = [input_size(tracker.slots[name]) for name in slots]
+    if too_long(text):
+        sizes.append(len(text))
+    return (slots, max(sizes)) if sizes else None
+
+
+def _slot_language(tracker: Tracker) -> str:
+    slot = tracker.get_slot("language")
+    return slot if isinstance(slot, str) and slot in ("en", "fr") else "en"
+
+
 class VerifiedAction(LoginbotAction):
     """An action for a verified user only: anyone else is told to prove who they are first."""
 
@@ -196,6 +224,18 @@ class StationLogout(FlowCommandAction):
     def choice(self, tracker: Tracker) -> str:
         return "cmd:logout"
 
+    async def act_verified(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, email: str, language: str
+    ) -> list[EventType]:
+        events = await super().act_verified(dispatcher, tracker, email, language)
+        # Signing out ends what this sender id proved: the next sign-in proves the email again.
+        settings = self.services.settings
+        if not settings.trust_email_metadata:
+            self.services.verifier.forget(
+                channel=CHANNEL, subject=tracker.sender_id, workspace=settings.workspace
+            )
+        return events
+
 
 class ShowPreferences(FlowCommandAction):
     action_name = "action_show_preferences"
@@ -229,7 +269,9 @@ _TRACKING_ID = re.compile(
     r"\b(?:LOGINBOT-[0-9A-Za-z][0-9A-Za-z-]*|[0-9A-Za-z_]*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
     r"-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
 )
-_EMAIL_IN_TEXT = re.compile(r"[^@\s<>\"',;:()]+@[^@\s<>\"',;:()]+\.[A-Za-z]{2,}")
+# An address starts where a word starts (the look-behind): without it, every position of a long run
+# of letters would start a scan to its end, quadratic in the text's length.
+_EMAIL_IN_TEXT = re.compile(r"(?<![^@\s<>\"',;:()])[^@\s<>\"',;:()]+@[^@\s<>\"',;:()]+\.[A-Za-z]{2,}")
 
 
 def tracking_id_in(text: str) -> str | None:
@@ -559,7 +601,11 @@ class ValidateLoginForm(LoginbotAction):
         sender = tracker.sender_id
         if candidates.get("email") is not None:
             request = await verifier.request_code(
-                channel=CHANNEL, subject=sender, email=str(candidates["email"]), language=language
+                channel=CHANNEL,
+                subject=sender,
+                email=str(candidates["email"]),
+                language=language,
+                workspace=self.services.settings.workspace,
             )
             if request.status is RequestStatus.SENT:
                 self.say_key(
@@ -578,7 +624,10 @@ class ValidateLoginForm(LoginbotAction):
             return None, [SlotSet("email", None), SlotSet("requested_slot", "email")]
         if candidates.get("verification_code") is not None:
             result = verifier.verify(
-                channel=CHANNEL, subject=sender, code=str(candidates["verification_code"])
+                channel=CHANNEL,
+                subject=sender,
+                code=str(candidates["verification_code"]),
+                workspace=self.services.settings.workspace,
             )
             if result.verified and result.email:
                 self.say_key(dispatcher, language, "identity.verified", email=result.email)

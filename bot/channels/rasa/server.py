@@ -1,65 +1,34 @@
 """The action server: rasa-sdk's own Sanic app (`/health`, `/actions`, `/webhook`, with its status
-codes: 404 unknown action, 449 missing domain), plus two guards in front of `/webhook`: the shared
-token (Rasa's `action_endpoint: token:`, sent as `?token=`; refused with 401 and logged) and a
-body check (malformed JSON or a body that is not an action call: 400, as rasa-sdk answers an empty
-body). Served by uvicorn on loopback by default (Sanic apps are ASGI applications)."""
+codes: 404 unknown action, 449 missing domain) behind loginbot's guard (`guard.py`: routes, the
+shared token, bounded bodies, well-formed action calls). Served by uvicorn on loopback by default
+(Sanic apps are ASGI applications); beyond loopback only with a token, or when told explicitly that
+an open action server is intended."""
 
 from __future__ import annotations
 
 import contextlib
-import hmac
-import json
+import ipaddress
 import logging
-import zlib
-from typing import Any
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
-from sanic import Request, Sanic
+from sanic import Sanic
+from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from bot.channels.rasa.actions import build_actions
+from bot.channels.rasa.guard import INVALID_BODY, Guard, Limits, problem
 from bot.channels.rasa.services import RasaServices
+from bot.channels.rasa.settings import RasaSettings
 
 log = logging.getLogger(__name__)
 
-INVALID_BODY = {"error": "Invalid body request"}  # rasa-sdk's own answer to an empty body
+__all__ = ["INVALID_BODY", "ExposedWithoutToken", "build_action_server", "check_exposure", "problem", "serve"]
 
 
-def _problem(action_call: Any) -> str | None:
-    """Why a webhook body is not an action call rasa-sdk can run, or None."""
-    if not isinstance(action_call, dict):
-        return "the body is not a JSON object"
-    next_action = action_call.get("next_action")
-    if next_action is None:
-        return None  # rasa-sdk answers `null`
-    if not isinstance(next_action, str):
-        return "next_action is not a string"
-    tracker = action_call.get("tracker")
-    if not isinstance(tracker, dict):
-        return "tracker is missing or not an object"
-    if not isinstance(tracker.get("sender_id"), str):
-        return "tracker.sender_id is missing or not a string"  # rasa-sdk reads it unchecked: a 500
-    if "latest_message" in tracker and not isinstance(tracker["latest_message"], dict):
-        return "tracker.latest_message is not an object"  # read unchecked after the action ran: a 500
-    expected = {"slots": dict, "latest_message": dict, "events": list, "active_loop": dict}
-    for name, kind in expected.items():
-        if tracker.get(name) is not None and not isinstance(tracker[name], kind):
-            return f"tracker.{name} has the wrong type"
-    if not all(isinstance(e, dict) for e in tracker.get("events") or []):
-        return "tracker.events holds something else than events"
-    domain = action_call.get("domain")
-    if domain is not None and not isinstance(domain, dict):
-        return "domain is not an object"
-    return None
-
-
-def _decoded(request: Request) -> Any:
-    body = request.body
-    if request.headers.get("Content-Encoding") == "deflate":
-        body = zlib.decompress(body)
-    return json.loads(body)
+class ExposedWithoutToken(Exception):
+    """Listening beyond loopback with no token, and not told that this is intended."""
 
 
 def _unregister_previous(name: str) -> None:
@@ -68,7 +37,8 @@ def _unregister_previous(name: str) -> None:
         Sanic.unregister_app(Sanic.get_app(name))
 
 
-def build_action_server(services: RasaServices) -> Sanic:
+def build_action_server(services: RasaServices) -> Guard:
+    """The ASGI application: the guard, then rasa-sdk's Sanic app (`.app`) with loginbot's actions."""
     executor = ActionExecutor()
     for action in build_actions(services):
         executor.register_action(action)
@@ -77,28 +47,36 @@ def build_action_server(services: RasaServices) -> Sanic:
     # Sanic's start-up "touch-up" recompiles its own class methods process-wide, once: a second app
     # in the same process (tests, a reload) would fail to start. It is only a speed optimization.
     app.config.TOUCHUP = False
-    token = services.settings.token.get_secret_value() if services.settings.token else ""
-
-    @app.on_request
-    async def guard(request: Request) -> HTTPResponse | None:
-        if request.path != "/webhook" or request.method != "POST":
-            return None
-        if token and not hmac.compare_digest(request.args.get("token", "").encode(), token.encode()):
-            log.warning("refused a webhook call from %s: missing or wrong token", request.client_ip)
-            return json_response({"error": "Missing or wrong token."}, status=401)
-        if not request.body and request.headers.get("Content-Encoding") != "deflate":
-            return None  # rasa-sdk answers 400 itself (an empty deflate body would make it fail: 500)
-        try:
-            problem = _problem(_decoded(request))
-        except (ValueError, zlib.error):
-            problem = "the body is not JSON"
-        if problem:
-            log.warning("refused a malformed webhook call: %s", problem)
-            return json_response(INVALID_BODY, status=400)
-        return None
-
     _readiness_route(app, services)
-    return app
+    settings = services.settings
+    token = settings.token.get_secret_value() if settings.token else ""
+    limits = Limits(body_bytes=settings.max_body_bytes, decoded_bytes=settings.max_decoded_bytes)
+    return Guard(app, token=token, limits=limits)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def check_exposure(settings: RasaSettings, host: str) -> None:
+    """`ExposedWithoutToken` when `host` is beyond loopback, no token is set and an open server was
+    not asked for (`LOGINBOT_RASA_ALLOW_NO_TOKEN`)."""
+    has_token = settings.token is not None and bool(settings.token.get_secret_value())
+    if _loopback(host) or has_token:
+        return
+    if settings.allow_no_token:
+        log.warning("the action server listens on %s without a token (LOGINBOT_RASA_ALLOW_NO_TOKEN)", host)
+        return
+    raise ExposedWithoutToken(
+        f"the action server would listen on {host} without a token: set LOGINBOT_RASA_TOKEN (and the same"
+        " token in Rasa's action_endpoint), or LOGINBOT_RASA_ALLOW_NO_TOKEN=true if an open action"
+        " server is intended"
+    )
 
 
 def _readiness_route(app: Sanic, services: RasaServices) -> None:
@@ -121,6 +99,7 @@ def serve(services: RasaServices, *, host: str = "127.0.0.1", port: int = 5055) 
 
     from bot.heap import settle_startup_heap
 
+    check_exposure(services.settings, host)
     app = build_action_server(services)
     settle_startup_heap()
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")

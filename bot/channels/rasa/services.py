@@ -65,7 +65,9 @@ class RasaServices:
             email = self.metadata(latest_message, events).get("email")
             if isinstance(email, str) and (address := normalize_email(email)):
                 return address
-        return self.verifier.bound_email(channel=CHANNEL, subject=sender_id)
+        return self.verifier.bound_email(
+            channel=CHANNEL, subject=sender_id, workspace=self.settings.workspace
+        )
 
     def language(
         self,

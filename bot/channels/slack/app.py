@@ -37,6 +37,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.assistant import Assistant, Replies, StoredReplies
 from bot.flow.engine import UserMessage
 from bot.flow.replies import Attachment, Reply
+from bot.limits import too_long
 from bot.log import log_context
 from bot.ops.metrics import timed_turn
 from storage import ConversationKey, OutboundRecord, StorageError
@@ -724,11 +725,12 @@ def _register(app: AsyncApp, channel: SlackChannel) -> None:
         options: list[dict[str, Any]] = []
         try:
             user_id = str((body.get("user") or {}).get("id") or "")
+            searched = str(body.get("value") or "")
             user = await channel.identities.lookup(client, _team_of(body), user_id)
-            if user.email:
+            if user.email and not too_long(searched):  # over the input limit: no options, never searched
                 context = await channel.assistant.context_for(user.email)
                 teams = context.profile.teams if context.profile else ()
-                options = kit.team_options(teams, str(body.get("value") or ""))
+                options = kit.team_options(teams, searched)
         except Exception as error:
             log.warning("could not answer a team search: %s", _describe(error))
         await ack(options=options)

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from bot.assistant import Assistant, Replies
-from bot.channels.render import choice_for_text, plain_lines
+from bot.channels.render import plain_lines
 from bot.channels.terminal.goodbye import farewell, is_goodbye
 from bot.channels.terminal.identity import prove_email
-from bot.flow.engine import UserMessage
+from bot.channels.terminal.window import Window, terminal_catalog
 from bot.flow.replies import Reply, ReplyKind
-from bot.identity import EmailVerifier
+from bot.identity import EmailVerifier, normalize_email
 from bot.progress import Progress
 from storage import ConversationKey
 
@@ -37,15 +36,21 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "terminal"
 WORKSPACE = "local"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def conversation_key(email: str) -> ConversationKey:
-    return ConversationKey(CHANNEL, WORKSPACE, email.strip().casefold())
+    return ConversationKey(CHANNEL, WORKSPACE, normalize_email(email) or email.strip().casefold())
 
 
 def looks_like_email(text: str) -> bool:
-    return bool(_EMAIL.match(text.strip()))
+    """One valid address: a line with a NUL, a control character or bytes that are not UTF-8 is not."""
+    return normalize_email(text) is not None
+
+
+def _shown(text: str) -> str:
+    """What the user typed, fit to be echoed: printable, short."""
+    printable = "".join(ch if ch.isprintable() else "?" for ch in text[:80])
+    return printable.encode("utf-8", "replace").decode("utf-8")
 
 
 # --- line mode ---------------------------------------------------------------------------------------
@@ -103,7 +108,7 @@ async def run_line_mode(
             return 0
         email = first.strip()
     if not looks_like_email(email):
-        out.write(f"'{email[:80]}' is not an email address. Start again with --user EMAIL.\n")
+        out.write(terminal_catalog().text(language, "not_an_email", email=_shown(email)) + "\n")
         out.flush()
         return 2
     lead: list[str] = []
@@ -111,19 +116,14 @@ async def run_line_mode(
         code, lead = await _prove_in_line_mode(verifier, email, language, stdin, out)
         if code is not None:
             return code
-    key = conversation_key(email)
-    progress = _progress_line(out)
-    shown = await assistant.open(key, language=language, progress=progress)
-    _print_turn(shown, out, lead)
+    window = Window(assistant, conversation_key(email), language, progress=_progress_line(out))
+    _print_turn(await window.open(), out, lead)
     for line in stdin:
         text = line.rstrip("\r\n")
         if is_goodbye(text):
-            _print_turn([farewell(shown, shown.language or language)], out)
+            _print_turn([farewell(window.shown, window.shown.language or language)], out)
             return 0
-        choice = choice_for_text(text, shown)
-        message = UserMessage(text=text, choice=choice)
-        shown = await assistant.handle(key, message, language=language, progress=progress)
-        _print_turn(shown, out)
+        _print_turn(await window.handle(text), out)
     return 0
 
 
@@ -206,28 +206,20 @@ async def run_interactive(
 
         if not await prove_email(verifier, email, language, ask=ask_code, say=say):
             return 1
-    key = conversation_key(email)
-    progress = _spinner(console)
-    shown = await assistant.open(key, language=language, progress=progress)
-    show(shown)
+    window = Window(assistant, conversation_key(email), language, progress=_spinner(console))
+    show(await window.open())
     while True:
-        labels = [c.label for r in shown for c in r.choices]
+        labels = [c.label for r in window.shown for c in r.choices]
         completer = FuzzyWordCompleter(labels) if labels else None
         try:
             text = await session.prompt_async("you › ", completer=completer, complete_while_typing=True)
         except KeyboardInterrupt:
             continue
         except EOFError:
-            return _leave(console, shown, language)
+            return _leave(console, window.shown, language)
         if is_goodbye(text):
-            return _leave(console, shown, language)
-        shown = await assistant.handle(
-            key,
-            UserMessage(text=text, choice=choice_for_text(text, shown)),
-            language=language,
-            progress=progress,
-        )
-        show(shown)
+            return _leave(console, window.shown, language)
+        show(await window.handle(text))
 
 
 def _leave(console: Console, shown: Replies, language: str | None) -> int:

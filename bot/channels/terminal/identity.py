@@ -7,12 +7,13 @@ center's own sign-in (OAuth) then has to be done as that same email: the authori
 carries the proven email, and its completion refuses a token of another account.
 
 The proof is remembered for this operating-system account on this host (the code's `subject`), so a
-second run with the same email needs no new code; another email needs its own.
+second run with the same email needs no new code; another email needs its own. The account is the
+process's numeric user id, which only the system sets: `$USER` and `$LOGNAME` are the caller's to
+choose, so a proof keyed by them could be borrowed by anyone on the host.
 """
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import socket
@@ -29,12 +30,9 @@ Say = Callable[[str], None]
 
 
 def terminal_subject() -> str:
-    """The operating-system account and host the terminal runs as: what a proof is bound to."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a bare container)
-        user = f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
-    return f"{user}@{socket.gethostname()}"
+    """The operating-system account (its numeric id, never an environment variable) and host the
+    terminal runs as: what a proof is bound to."""
+    return f"uid-{os.geteuid()}@{socket.gethostname()}"
 
 
 async def prove_email(
