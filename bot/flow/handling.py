@@ -25,6 +25,7 @@ from bot.flow.requests import (
     wants_auto_login_on,
 )
 from bot.flow.signin import login_request, start_login
+from bot.flow.state import Step
 from bot.flow.troubleshooting import troubleshoot
 
 MAX_REPLAYS = 1  # a message replayed once the language is known is not replayed again
@@ -133,7 +134,9 @@ def update_language(c: Conversation, parse: Parsed, text: str) -> None:
 
 def handle_idle(c: Conversation, said: Said) -> None:
     intent = said.parse.intent
-    if intent == "login" or (intent == "inform" and said.readings.answers):
+    # Answers to the sign-in's questions ("with my extension on customer care") ask for a sign-in,
+    # whatever else the sentence says; "don't show again" alone is about automatic sign-in.
+    if intent == "login" or set(said.readings.answers) - {Step.AUTO_LOGIN}:
         start_login(c, said.readings)
     elif intent == "logout":
         sign_out(c)

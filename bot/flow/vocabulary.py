@@ -108,12 +108,28 @@ class Vocabulary:
                     best = process.extractOne(window, phrases, scorer=OSA.distance, score_cutoff=2)
                     if best is not None and best[1] <= allowed_typos(best[0]):
                         found.append(Match(values[best[2]], best[0], start, start + size, int(best[1])))
+        if fuzzy:
+            found.extend(self._split_words(tokens))
         found.sort(key=lambda m: (-m.weight, m.start))
         taken: list[Match] = []
         for match in found:
             if all(match.end <= t.start or match.start >= t.end for t in taken):
                 taken.append(match)
         return sorted(taken, key=lambda m: m.start)
+
+    def _split_words(self, tokens: list[str]) -> list[Match]:
+        """A one-word phrase typed as two ("on-barding", "web rtc"): each pair of words, joined."""
+        single = self._by_length.get(1)
+        if single is None:
+            return []
+        _, phrases, values = single
+        found: list[Match] = []
+        for start in range(len(tokens) - 1):
+            joined = tokens[start] + tokens[start + 1]
+            best = process.extractOne(joined, phrases, scorer=OSA.distance, score_cutoff=1)
+            if best is not None and len(joined) >= FUZZY_FROM and best[1] <= allowed_typos(best[0]):
+                found.append(Match(values[best[2]], best[0], start, start + 2, int(best[1]) + 1))
+        return found
 
     def values(self, text: str, *, fuzzy: bool = True) -> list[str]:
         """The distinct answers the text contains, in the order they were said."""
