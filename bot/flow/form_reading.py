@@ -43,9 +43,11 @@ def place(c: Conversation, candidates: dict[Step, object], typed: object) -> Typ
     readings = read(c, parse, typed)
     apart = _apart(c, typed, readings, parse.intent)
     if apart is not None:
+        # Nothing the question asked reads in it; the form's other values stay as they are.
+        apart.candidates = {s: v for s, v in candidates.items() if s is not c.state.step}
         return apart
     if parse.intent == "reset_auto_login" and parse.confidence >= CONFIDENT:
-        readings.answers[Step.AUTO_LOGIN] = "yes" if wants_auto_login_on(c, typed) else "no"
+        readings.answers.setdefault(Step.AUTO_LOGIN, "yes" if wants_auto_login_on(c, typed) else "no")
     placed = Typed(dict(candidates), confirm=_confirm(c, typed, mentions_field(c, typed)), text=typed)
     _move(c, placed, readings)
     return placed
