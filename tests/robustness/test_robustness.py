@@ -9,6 +9,7 @@ import pytest
 
 from bot.flow.state import Answers, Step
 from tests.robustness.corpus import ANY, CHANNELS, corpus, select
+from tests.robustness.known_gaps import KNOWN_GAPS
 from tests.robustness.report import failure_list, run_channel, summary
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -43,9 +44,14 @@ ISSUE_EXAMPLES = {
 
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_every_dialogue_passes(channel: str, tmp_path: Path) -> None:
+    """Every dialogue passes, except the gaps listed in `known_gaps.py`, which must still fail (so
+    that the list is shortened as soon as one is closed)."""
     run = run_channel(channel, select(corpus(), channel=channel), tmp_path)
-    failed = [r for r in run.results if not r.passed]
+    gaps = KNOWN_GAPS.get(channel, {})
+    failed = [r for r in run.results if not r.passed and r.dialogue.id not in gaps]
+    closed = [r.dialogue.id for r in run.results if r.passed and r.dialogue.id in gaps]
     assert not failed, f"{summary(run)}\n\n{failure_list(run, verbose=False)}"
+    assert not closed, f"these pass now: remove them from known_gaps.py: {closed}"
 
 
 def test_the_corpus_is_large_and_at_least_40_percent_french() -> None:
