@@ -26,7 +26,7 @@ from bot.flow.numbers import parse_number
 from bot.identity import normalize_email
 from bot.log import redact
 from bot.troubleshoot import directory
-from intents import entities, recognizer
+from intents import entities, features
 
 SHORT, LONG = 10_000, 100_000
 # Runs of what the patterns match: letters, digits, separators, the start of an email, a tracking id,
@@ -61,7 +61,7 @@ SURFACES: dict[str, Callable[[str], object]] = {
     "intents extensions": entities.extract_extensions,
     "intents IDD": _finds(entities._IDD),
     "intents words": _finds(entities._WORD),
-    "intents control": _finds(recognizer._CONTROL),
+    "intents control": _finds(features._CONTROL),
 }
 
 

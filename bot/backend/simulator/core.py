@@ -415,6 +415,7 @@ class SimulatorCore:
                 idle_code=None if initial.state is Availability.AVAILABLE else idle_code,
                 in_interaction=initial.in_interaction,
                 in_wrap_up=initial.in_wrap_up,
+                state_since=_now(),
             )
         return sessions
 
