@@ -61,14 +61,22 @@ def _availability(c: Conversation, said: Said) -> None:
         not_understood(c)
 
 
-def _confirm(c: Conversation, said: Said) -> None:
+def _changed_at_summary(c: Conversation, said: Said) -> bool:
+    """At the summary or "what would you like to change?": new answers are taken, and an answer's
+    name ("the team") opens it again. Returns whether the message did either."""
     if said.readings.answers:
         take_answers(c, said.readings.answers, changing=True)
         advance(c)
-        return
+        return True
     field = mentions_field(c, said.text)
     if field is not None:
         change_field(c, field.value)
+        return True
+    return False
+
+
+def _confirm(c: Conversation, said: Said) -> None:
+    if _changed_at_summary(c, said):
         return
     yes = yes_or_no(said, phrasing.CONFIRM_REPLIES)
     if yes is None:
@@ -78,13 +86,7 @@ def _confirm(c: Conversation, said: Said) -> None:
 
 
 def _change_field(c: Conversation, said: Said) -> None:
-    if said.readings.answers:
-        take_answers(c, said.readings.answers, changing=True)
-        advance(c)
-        return
-    field = mentions_field(c, said.text)
-    if field is not None:
-        change_field(c, field.value)
+    if _changed_at_summary(c, said):
         return
     if yes_or_no(said, phrasing.CONFIRM_REPLIES) is not None:
         c.state.step = Step.CONFIRM  # nothing to change after all: the summary again
