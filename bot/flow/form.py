@@ -101,7 +101,10 @@ class FormCall:
         before = form_values(FlowState(answers=answers_of(form.values)))
         if form.prefill:
             prefill_from_preferences(c, explain=True)
-        typed = place(c, dict(form.candidates), form.typed if form.typed is not None else self._typed(form))
+        if form.typed is not None:
+            typed = place(c, dict(form.candidates), form.typed)
+        else:
+            typed = place(c, dict(form.candidates), self._typed(form), message=False)
         if typed.explain:
             explain(c, typed.text, ask_again=False)
         if typed.reopen is not None and typed.reopen in FIELD_STEPS:

@@ -24,6 +24,10 @@ PLAIN_VALUES = frozenset(
 )
 
 
+# Answers read from what was typed rather than from the platform's entity value.
+_AS_TYPED = (Step.DIAL_NUMBER, Step.TEAM)
+
+
 @dataclass
 class Typed:
     candidates: dict[Step, object]
@@ -34,9 +38,11 @@ class Typed:
     text: str = ""
 
 
-def place(c: Conversation, candidates: dict[Step, object], typed: object) -> Typed:
-    """The form's candidates, corrected by what the message says."""
-    if not isinstance(typed, str) or typed in PLAIN_VALUES or typed.startswith("/") or c.profile is None:
+def place(c: Conversation, candidates: dict[Step, object], typed: object, *, message: bool = True) -> Typed:
+    """The form's candidates, corrected by what the message says (`message`: `typed` is the user's
+    message; otherwise a slot's value, where an option's own value is no text to read)."""
+    plain = not message and typed in PLAIN_VALUES
+    if not isinstance(typed, str) or plain or typed.startswith("/") or c.profile is None:
         return Typed(dict(candidates))
     teams = [t.name for t in c.profile.teams]
     parse = c.recognizer.parse(typed, teams=teams, region=c.profile.default_region)
@@ -69,6 +75,9 @@ def _apart(c: Conversation, typed: str, readings: Readings, intent: str) -> Type
 def _move(c: Conversation, placed: Typed, readings: Readings) -> None:
     """Answers to other questions go there; what the question asked reads as replaces the raw text."""
     asked = c.state.step
+    for step in _AS_TYPED:  # a number is checked as typed (a national one asks its country code)
+        if step in readings.answers and step in placed.candidates:
+            placed.candidates[step] = readings.answers[step]
     others = {s: text for s, text in readings.others(asked).items() if not repeats(c, s, text)}
     if asked is None:
         others = {s: text for s, text in others.items() if s not in placed.candidates}

@@ -113,7 +113,15 @@ class RasaRunner:
             return turn.say, parsed["intent"]["name"], parsed["entities"], True
         assert turn.click is not None
         buttons = [b for response in shown for b in response.get("buttons") or []]
-        offered = [b["payload"] for b in buttons if button_payload(turn.click, b["title"]) == b["payload"]]
+        labels = click_labels(turn.click, language)
+        # A choice whose payload is its label ("change:dial_number" -> "Numéro d'appel") is the button
+        # with that label, not the first button whose payload is its own title.
+        offered = [
+            b["payload"]
+            for b in buttons
+            if button_payload(turn.click, b["title"]) == b["payload"]
+            and (b["payload"] != b["title"] or b["title"] in labels)
+        ]
         payload = offered[0] if offered else button_payload(turn.click, click_labels(turn.click, language)[0])
         if payload.startswith("/"):
             intent, entities = parse_payload(payload)
