@@ -287,11 +287,6 @@ LOGIN_STEPS: tuple[StepSpec, ...] = (
 SPECS = {spec.step: spec for spec in LOGIN_STEPS}
 # The answers a summary shows and can change: every step but the country code, which is part of a number.
 FIELD_STEPS = tuple(spec.step for spec in LOGIN_STEPS if spec.step is not Step.COUNTRY_CODE)
-SLOT_STEPS = {spec.slot: spec.step for spec in LOGIN_STEPS}
-
-
-def spec_for(step: Step | None) -> StepSpec | None:
-    return SPECS.get(step) if step is not None else None
 
 
 def step_to_fix(reason: FailureReason, answers: Answers) -> StepSpec | None:
