@@ -29,8 +29,8 @@ from tests.wxcc.simulated import OnOneLoop, simulated_backend
 AVA = "ava.lead@example.com"
 Served = tuple[OnOneLoop, SimulatorServer]
 CATALOG = Catalog.default()
-SLOW = Faults(latency_ms=600)  # each answer of the contact center: well past the threshold below
-THRESHOLD = 0.1
+SLOW = Faults(latency_ms=2500)  # each answer of the contact center: well past the threshold below
+THRESHOLD = 1.0  # quick calls stay well under it even on a loaded machine
 # Everything in one message, then "don't show again?" and "Save and continue?", then sign out.
 SAYS = {
     "en": ["sign me in as supervisor and agent with dial number +1 212 555 0102, team Billing", "no"],
